@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The `sagitta` command: in-process for behaviour, and once as a real process for the exit
+// status seen by a shell.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <gtest/gtest.h>
+
+#include "cli.hpp"
+#include "sagitta/core/landmarks_json.hpp"
+#include "support/reference_spine.hpp"
+
+namespace sagitta::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+Result runCli(const std::vector<std::string>& args, const std::string& stdinText = {}) {
+  std::istringstream in(stdinText);
+  std::ostringstream out, err;
+  const int status = run(args, {in, out, err});
+  return {status, out.str(), err.str()};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sagitta-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+            std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& content) {
+    const auto path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path.string();
+  }
+
+  std::string referenceFile(core::Facing facing) {
+    const testing::Pose pose{facing, 0.15, 0.15};
+    core::LandmarkFile file;
+    file.image.columns = 3000;
+    file.image.rows = 7000;
+    file.image.calibration = testing::calibrationFor(pose);
+    file.landmarks = testing::placeInImage(testing::referenceSpine(), pose);
+    return write("reference.json", core::landmarksToJson(file));
+  }
+
+  fs::path dir_;
+};
+
+void expectBadInput(const Result& r, const std::string& fragment) {
+  EXPECT_EQ(r.status, kExitBadInput);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line expected: " << r.err;
+}
+
+TEST_F(CliTest, MeasurePrintsParametersJson) {
+  const auto r = runCli({"measure", "--landmarks", referenceFile(core::Facing::Left)});
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  const auto json = nlohmann::json::parse(r.out);
+  EXPECT_EQ(json["facing"], "left");
+  EXPECT_DOUBLE_EQ(json["parameters"]["SS"]["value"].get<double>(), 36.87);
+  EXPECT_DOUBLE_EQ(json["parameters"]["cSVA"]["value"].get<double>(), 40.0);
+}
+
+TEST_F(CliTest, MeasureTableAndStdin) {
+  std::ifstream file(referenceFile(core::Facing::Right));
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const auto r = runCli({"measure", "--landmarks=-", "--format", "table"}, text);
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("Patient faces: right"), std::string::npos);
+  EXPECT_NE(r.out.find("sacral slope"), std::string::npos);
+}
+
+TEST_F(CliTest, MeasureTheShippedExample) {
+  const auto r = runCli({"measure", "--landmarks", std::string(SAGITTA_EXAMPLES_DIR) + "/landmarks_adult.json"});
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  const auto json = nlohmann::json::parse(r.out);
+  EXPECT_EQ(json["warnings"].size(), 0U) << json["warnings"].dump();
+  for (const auto& [key, value] : json["parameters"].items()) EXPECT_FALSE(value["value"].is_null()) << key;
+}
+
+TEST_F(CliTest, PartialSetPrintsNullsButStrictFails) {
+  auto text = nlohmann::json::parse(std::ifstream(referenceFile(core::Facing::Right)));
+  auto& points = text["landmarks"];
+  points.erase(points.begin() + 1);  // C2_AI
+  const auto path = write("partial.json", text.dump());
+  const auto r = runCli({"measure", "--landmarks", path});
+  ASSERT_EQ(r.status, kExitOk);
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["parameters"]["CL"]["value"].is_null());
+  expectBadInput(runCli({"measure", "--landmarks", path, "--strict"}), "CL (landmark C2_AI missing)");
+}
+
+TEST_F(CliTest, BadInputsExitTwoWithOneLine) {
+  expectBadInput(runCli({"measure", "--landmarks", write("a.json", "{not json")}), "invalid JSON");
+  expectBadInput(runCli({"measure", "--landmarks", write("b.json", R"({"landmarks": [{"id": "X9", "x": 1, "y": 2}]})")}),
+                 "unknown landmark id");
+  expectBadInput(runCli({"measure", "--landmarks", write("c.json", R"({"landmarks": [{"id": "S1_A", "x": 1e400, "y": 2}]})")}),
+                 "number overflow");
+  expectBadInput(runCli({"measure", "--landmarks",
+                         write("d.json", R"({"image": {"pixel_spacing_mm": [0, 0.1]}, "landmarks": []})")}),
+                 "must be > 0");
+}
+
+TEST_F(CliTest, TooFewLandmarksForAnyParameter) {
+  expectBadInput(runCli({"measure", "--landmarks",
+                         write("f.json", R"({"landmarks": [{"id": "T5_AS", "x": 10, "y": 20}, {"id": "T5_PS", "x": 5, "y": 21}]})")}),
+                 "no parameter can be measured");
+}
+
+TEST_F(CliTest, UpsideDownIsRejected) {
+  expectBadInput(runCli({"measure", "--landmarks",
+                         write("g.json", R"({"landmarks": [{"id": "C2_C", "x": 10, "y": 900}, {"id": "S1_A", "x": 14, "y": 20},
+                                                           {"id": "S1_P", "x": 5, "y": 21}]})")}),
+                 "upside-down");
+}
+
+TEST_F(CliTest, UsageErrors) {
+  expectBadInput(runCli({"measure"}), "--landmarks is required");
+  expectBadInput(runCli({"measure", "--landmarks", "x", "--format", "xml"}), "--format must be json or table");
+  expectBadInput(runCli({"measure", "--bogus"}), "unknown option --bogus");
+  expectBadInput(runCli({"frobnicate"}), "unknown command");
+  expectBadInput(runCli({"measure", "--landmarks", (dir_ / "missing.json").string()}), "cannot read");
+  EXPECT_EQ(runCli({}).status, kExitBadInput);
+  EXPECT_EQ(runCli({"--help"}).status, kExitOk);
+  EXPECT_EQ(runCli({"version"}).status, kExitOk);
+}
+
+TEST_F(CliTest, CatalogueListsEverything) {
+  const auto r = runCli({"catalogue", "--format", "json"});
+  ASSERT_EQ(r.status, kExitOk);
+  const auto json = nlohmann::json::parse(r.out);
+  EXPECT_EQ(json["landmarks"].size(), 45U);
+  EXPECT_EQ(json["parameters"].size(), 18U);
+  EXPECT_EQ(json["parameters"][0]["landmarks"], nlohmann::json({"S1_A", "S1_P", "FH_A", "FH_P"}));
+}
+
+TEST_F(CliTest, RealProcessExitStatus) {
+  const std::string bad = write("bad.json", "[");
+  const std::string command = std::string(SAGITTA_CLI_PATH) + " measure --landmarks " + bad + " 2>/dev/null";
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), kExitBadInput);
+}
+
+}  // namespace
+}  // namespace sagitta::cli

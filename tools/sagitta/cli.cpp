@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "cli.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "arguments.hpp"
+#include "sagitta/core/errors.hpp"
+#include "sagitta/version.hpp"
+
+namespace sagitta::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: sagitta <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  measure    --landmarks FILE.json [--format json|table] [--strict]\n"
+    "             the 18 sagittal parameters, indices and warnings from a landmarks file\n"
+    "  catalogue  [--format json|table]\n"
+    "             the 45 landmarks and the 18 parameters with the landmarks each needs\n"
+    "  version    print the version\n"
+    "\n"
+    "exit status: 0 success, 1 internal error, 2 bad input or usage\n";
+
+}  // namespace
+
+std::string readInputFile(const std::string& path, std::istream& in, std::size_t maxBytes) {
+  std::string content;
+  auto readAll = [&](std::istream& stream) {
+    std::istreambuf_iterator<char> it(stream), end;
+    for (; it != end; ++it) {
+      if (content.size() >= maxBytes) {
+        throw core::InvalidInput(path + " is larger than " + std::to_string(maxBytes) + " bytes");
+      }
+      content.push_back(*it);
+    }
+  };
+  if (path == "-") {
+    readAll(in);
+    return content;
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw core::InvalidInput("cannot read " + path + ": " + std::strerror(errno));
+  readAll(file);
+  if (file.bad()) throw core::InvalidInput("cannot read " + path + ": I/O error");
+  return content;
+}
+
+int run(const std::vector<std::string>& args, Streams io) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    (args.empty() ? io.err : io.out) << kUsage;
+    return args.empty() ? kExitBadInput : kExitOk;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  const std::string& command = args[0];
+  try {
+    if (command == "measure") return runMeasure(rest, io);
+    if (command == "catalogue") return runCatalogue(rest, io);
+    if (command == "version" || command == "--version") {
+      io.out << "sagitta " << kVersion << "\n";
+      return kExitOk;
+    }
+    throw UsageError("unknown command \"" + command + "\" (see sagitta --help)");
+  } catch (const UsageError& e) {
+    io.err << "sagitta " << command << ": " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const core::Error& e) {
+    io.err << "sagitta " << command << ": " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    io.err << "sagitta " << command << ": internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+}
+
+}  // namespace sagitta::cli

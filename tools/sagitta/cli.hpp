@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The `sagitta` command, callable in-process (tests) and from main().
+// Exit status: 0 success, 1 internal error, 2 bad input or usage.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace sagitta::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInternal = 1;
+inline constexpr int kExitBadInput = 2;
+
+struct Streams {
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// args excludes the program name: {"measure", "--landmarks", "f.json"}.
+int run(const std::vector<std::string>& args, Streams io);
+
+int runMeasure(const std::vector<std::string>& args, Streams io);
+int runCatalogue(const std::vector<std::string>& args, Streams io);
+
+// Reads a whole file ("-" = the input stream), refusing anything over maxBytes.
+// Throws sagitta::core::InvalidInput with the reason.
+std::string readInputFile(const std::string& path, std::istream& in, std::size_t maxBytes);
+
+}  // namespace sagitta::cli

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+
+int main(int argc, char** argv) {
+  try {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    return sagitta::cli::run(args, {std::cin, std::cout, std::cerr});
+  } catch (const std::exception& e) {
+    std::cerr << "sagitta: internal error: " << e.what() << "\n";
+    return sagitta::cli::kExitInternal;
+  }
+}
