@@ -7,7 +7,9 @@ PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config git
   # libraries
-  nlohmann-json3-dev
+  nlohmann-json3-dev libopencv-dev libdcmtk-dev
+  # DICOM tools used by tests (dcmdump, storescu) and validators
+  dcmtk dicom3tools
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # example generators and checks

@@ -162,3 +162,36 @@ TEST_F(CliTest, RealProcessExitStatus) {
 
 }  // namespace
 }  // namespace sagitta::cli
+
+namespace sagitta::cli {
+namespace {
+
+TEST_F(CliTest, PhantomWritesImagesAndTruth) {
+  const auto out = (dir_ / "ph").string();
+  const auto r = runCli({"phantom", "--out", out, "--count", "2", "--seed", "9", "--mode", "png", "--rows", "200",
+                         "--contact-sheet", (dir_ / "sheet.png").string()});
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_NE(r.err.find("2/2"), std::string::npos);  // progress bar
+  for (const char* name : {"case_000000.png", "case_000000.json", "case_000001.png", "case_000001.json"}) {
+    EXPECT_TRUE(fs::exists(dir_ / "ph" / name)) << name;
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "sheet.png"));
+  // The truth is a landmarks file: `measure` reads it.
+  const auto m = runCli({"measure", "--landmarks", (dir_ / "ph" / "case_000001.json").string()});
+  EXPECT_EQ(m.status, kExitOk) << m.err;
+  const auto optical = runCli({"phantom", "--out", out, "--count", "1", "--mode", "optical", "--quiet"});
+  ASSERT_EQ(optical.status, kExitOk) << optical.err;
+  EXPECT_TRUE(fs::exists(dir_ / "ph" / "case_000000.jpg"));
+}
+
+TEST_F(CliTest, PhantomUsageErrors) {
+  expectBadInput(runCli({"phantom", "--count", "2"}), "--out is required");
+  expectBadInput(runCli({"phantom", "--out", dir_.string(), "--count", "0"}), "--count must be an integer");
+  expectBadInput(runCli({"phantom", "--out", dir_.string(), "--seed", "-4"}), "--seed must be");
+  expectBadInput(runCli({"phantom", "--out", dir_.string(), "--mode", "tiff"}), "--mode must be");
+  expectBadInput(runCli({"phantom", "--out", dir_.string(), "--variety", "unicorn"}), "unknown variety");
+  expectBadInput(runCli({"phantom", "--out", dir_.string(), "--mode", "dicom", "--rows", "864"}), "--rows applies");
+}
+
+}  // namespace
+}  // namespace sagitta::cli

@@ -60,7 +60,18 @@ class Checker {
       }
     };
     for (const auto& pair : endplatePairs()) checkAnterior(pair.anterior, pair.posterior);
-    checkAnterior(L::C7_AI, L::C7_PS);
+    // C7_PS is a diagonal partner of C7_AI: judged in C7's own frame (along its inferior
+    // endplate), since a steep C7 can put C7_PS anterior to C7_AI in image x.
+    if (has(L::C7_AI) && has(L::C7_PI) && has(L::C7_PS)) {
+      const Vec2 endplate = mm(L::C7_AI) - mm(L::C7_PI);
+      const Vec2 corner = mm(L::C7_PS) - mm(L::C7_PI);
+      const double along = (corner.x * endplate.x + corner.y * endplate.y) /
+                           std::max(1e-9, endplate.x * endplate.x + endplate.y * endplate.y);
+      if (along >= 0.5) {
+        warn("corner_side", "C7_PS is not on the posterior half of C7 (along its inferior endplate C7_PI-C7_AI)",
+             {L::C7_AI, L::C7_PI, L::C7_PS});
+      }
+    }
 
     auto checkAbove = [&](L superior, L inferior) {
       if (!has(superior) || !has(inferior)) return;

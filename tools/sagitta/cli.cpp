@@ -22,6 +22,8 @@ constexpr const char* kUsage =
     "             the 18 sagittal parameters, indices and warnings from a landmarks file\n"
     "  catalogue  [--format json|table]\n"
     "             the 45 landmarks and the 18 parameters with the landmarks each needs\n"
+    "  phantom    --out DIR [--count N] [--seed S] [--mode dicom|png|optical] [--variety ...]\n"
+    "             synthetic whole-spine lateral radiographs with exact ground truth\n"
     "  version    print the version\n"
     "\n"
     "exit status: 0 success, 1 internal error, 2 bad input or usage\n";
@@ -60,6 +62,7 @@ int run(const std::vector<std::string>& args, Streams io) {
   try {
     if (command == "measure") return runMeasure(rest, io);
     if (command == "catalogue") return runCatalogue(rest, io);
+    if (command == "phantom") return runPhantom(rest, io);
     if (command == "version" || command == "--version") {
       io.out << "sagitta " << kVersion << "\n";
       return kExitOk;
