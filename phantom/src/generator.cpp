@@ -81,7 +81,7 @@ PhantomCase generateCase(std::uint64_t seed, int index, const GeneratorOptions& 
   Rng rng(mixSeed(seed ^ mixSeed(static_cast<std::uint64_t>(index) + 1U)));
   // Independent streams, so that e.g. rendering changes never alter the anatomy of a seed.
   Rng anatomyRng(rng.next()), sceneRng(rng.next()), imageRng(rng.next());
-  c.patient = samplePatient(anatomyRng, options.varieties);
+  c.patient = samplePatient(anatomyRng, options.varieties.forCase(index));
   c.spine = buildSpine(c.patient, anatomyRng);
   const Scene scene = buildScene(c.patient, c.spine, sceneRng);
   c.placement = choosePlacement(c.patient, c.spine, options, imageRng);

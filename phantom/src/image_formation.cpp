@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
+
+#include "bilinear_rows.hpp"
 
 namespace sagitta::phantom {
 namespace {
@@ -14,16 +17,13 @@ int factorFor(double targetMm, double spacing) {
   return std::max(1, static_cast<int>(std::lround(targetMm / spacing)));
 }
 
+// Block average by an integer factor (OpenCV's fast INTER_AREA path needs an exact multiple:
+// the last partial block of rows / columns is left out, negligible for these smooth fields).
 cv::Mat downsample(const cv::Mat& image, int factor) {
+  const cv::Size coarse(std::max(1, image.cols / factor), std::max(1, image.rows / factor));
+  const cv::Rect whole(0, 0, std::min(image.cols, coarse.width * factor), std::min(image.rows, coarse.height * factor));
   cv::Mat out;
-  cv::resize(image, out, cv::Size((image.cols + factor - 1) / factor, (image.rows + factor - 1) / factor), 0, 0,
-             cv::INTER_AREA);
-  return out;
-}
-
-cv::Mat upsample(const cv::Mat& image, const cv::Size& size) {
-  cv::Mat out;
-  cv::resize(image, out, size, 0, 0, cv::INTER_LINEAR);
+  cv::resize(image(whole), out, coarse, 0, 0, cv::INTER_AREA);
   return out;
 }
 
@@ -32,11 +32,11 @@ cv::Mat texture(const cv::Size& size, double spacing, double amplitude, cv::RNG&
   const int factor = factorFor(0.5, spacing);
   cv::Mat noise(size.height / factor + 1, size.width / factor + 1, CV_32F);
   cvRng.fill(noise, cv::RNG::NORMAL, 0.0, 1.0);
-  cv::GaussianBlur(noise, noise, cv::Size(), 0.9, 2.2);
+  cv::GaussianBlur(noise, noise, cv::Size(), 0.8, 1.3);
   cv::Scalar mean, sd;
   cv::meanStdDev(noise, mean, sd);
   noise.convertTo(noise, CV_32F, amplitude / std::max(1e-6, sd[0]), 1.0 - amplitude * mean[0] / std::max(1e-6, sd[0]));
-  return upsample(noise, size);
+  return noise;  // coarse: upsampled row by row
 }
 
 // Percentile of a strided sample of the pixels where mask != 0 (mask may be empty).
@@ -66,7 +66,7 @@ Exposure Exposure::sample(Rng& rng) {
   const double f = rng.uniform();
   e.fields = f < 0.35 ? 1 : f < 0.7 ? 2 : 3;
   e.scatterToPrimary = rng.uniform(0.25, 0.9);
-  e.photonsAtPelvis = rng.uniform(600.0, 4000.0);
+  e.photonsAtPelvis = rng.uniform(150.0, 1500.0);
   e.equalisation = rng.uniform(0.55, 0.85);
   e.detail = rng.uniform(0.2, 0.6);
   e.collimationAngle = rng.normal(0.0, 0.6);
@@ -77,138 +77,193 @@ Exposure Exposure::sample(Rng& rng) {
 FormedImage formImage(const Scene& scene, const Placement& placement, const Exposure& exposure, Rng& rng,
                       int bitsStored) {
   const cv::Size size(placement.columns, placement.rows);
+  const auto width = static_cast<std::size_t>(size.width);
   const double spacing = placement.columnSpacing;
   cv::RNG cvRng(rng.next());
 
-  // 1. Attenuation line integrals.
+  // Coarse, smooth fields: soft tissue and lungs, and the trabecular texture.
   const int softFactor = factorFor(1.5, spacing);
   cv::Mat softLow = rasterizeSoftTissue(scene, placement, softFactor);
   // Skin, lung and diaphragm outlines are curved and soft in reality; the envelope is sampled.
   cv::GaussianBlur(softLow, softLow, cv::Size(), 5.0 / (softFactor * spacing));
-  cv::Mat mu = upsample(softLow, size);
+  const double amplitude = spacing < 0.4 ? exposure.textureAmplitude : 0.4 * exposure.textureAmplitude;
+  const cv::Mat grainLow = texture(size, spacing, amplitude, cvRng);
+  const detail::BilinearRows soft(softLow, size), grain(grainLow, size);
+
+  // Bone and metal at full resolution.
   Layers layers{cv::Mat::zeros(size, CV_32F), cv::Mat::zeros(size, CV_32F)};
   rasterize(scene, placement, layers);
-  const double amplitude = spacing < 0.4 ? exposure.textureAmplitude : 0.4 * exposure.textureAmplitude;
-  cv::Mat grain = texture(size, spacing, amplitude, cvRng);
-  cv::multiply(layers.trabecular, grain, layers.trabecular);
-  grain.release();
-  mu += layers.trabecular;
-  mu += layers.dense;
-  layers = {};
-  if (spacing < 0.3) cv::GaussianBlur(mu, mu, cv::Size(5, 5), 0.6);  // detector and focal-spot blur
 
-  // 2. Stitched fields: each with its own exposure and heel-effect gradient; a seam line.
+  // Stitched fields: each with its own exposure and heel-effect gradient; a seam line.
   std::vector<float> rowGain(static_cast<std::size_t>(size.height));
-  const int fields = exposure.fields;
+  std::vector<float> rowSeam(static_cast<std::size_t>(size.height), 0.0F);
   int start = 0;
-  for (int k = 0; k < fields; ++k) {
-    const int end = k + 1 == fields ? size.height
-                                    : static_cast<int>(size.height * (k + 1.0) / fields + rng.normal(0.0, 0.02) * size.height);
+  for (int k = 0; k < exposure.fields; ++k) {
+    const int end = k + 1 == exposure.fields
+                        ? size.height
+                        : static_cast<int>(size.height * (k + 1.0) / exposure.fields + rng.normal(0.0, 0.02) * size.height);
     const double gain = rng.uniform(0.85, 1.15), heel = rng.uniform(-0.25, 0.25);
     for (int r = start; r < end; ++r) {
       rowGain[static_cast<std::size_t>(r)] =
           static_cast<float>(gain * (1.0 + heel * (r - 0.5 * (start + end)) / std::max(1, end - start)));
     }
-    if (k + 1 < fields) {
-      const int width = std::max(1, static_cast<int>(std::lround(0.6 / spacing)));
-      cv::Mat seam = mu.rowRange(end, std::min(size.height, end + width));
-      seam += cv::Scalar(rng.uniform(0.05, 0.25));
+    if (k + 1 < exposure.fields) {
+      const int seamWidth = std::max(1, static_cast<int>(std::lround(0.6 / spacing)));
+      const auto seam = static_cast<float>(rng.uniform(0.05, 0.25));
+      for (int r = end; r < std::min(size.height, end + seamWidth); ++r) rowSeam[static_cast<std::size_t>(r)] = seam;
     }
     start = end;
   }
 
-  // 3. Transmission, scatter (from the body only), collimation.
-  cv::Mat intensity;
-  cv::exp(-mu, intensity);
-  for (int r = 0; r < size.height; ++r) intensity.row(r) *= rowGain[static_cast<std::size_t>(r)];
+  // Pass 1: transmission, I = gain * exp(-mu), into the trabecular buffer (reused from here on).
+  cv::Mat& image = layers.trabecular;
+  {
+    std::vector<float> softRow(width), grainRow(width);
+    for (int r = 0; r < size.height; ++r) {
+      soft.row(r, softRow.data());
+      grain.row(r, grainRow.data());
+      float* out = image.ptr<float>(r);
+      const float* dense = layers.dense.ptr<float>(r);
+      const float seam = rowSeam[static_cast<std::size_t>(r)];
+      for (std::size_t c = 0; c < width; ++c) out[c] = -(softRow[c] + out[c] * grainRow[c] + dense[c] + seam);
+      cv::Mat row(1, size.width, CV_32F, out);
+      cv::exp(row, row);
+      row *= rowGain[static_cast<std::size_t>(r)];
+    }
+    layers.dense.release();
+  }
 
+  // Scatter from the body only, very smooth: computed coarse.
   const int scatterFactor = factorFor(4.0, spacing);
-  cv::Mat lowI = downsample(intensity, scatterFactor);
-  cv::Mat body = downsample(upsample(softLow, size), scatterFactor) > 1.0;
-  body.convertTo(body, CV_32F, 1.0 / 255.0);
-  cv::multiply(lowI, body, lowI);
-  cv::GaussianBlur(lowI, lowI, cv::Size(), 40.0 / (scatterFactor * spacing));
-  intensity += upsample(lowI * exposure.scatterToPrimary, size);
+  cv::Mat scatterLow = downsample(image, scatterFactor);
+  cv::Mat bodyLow;
+  cv::resize(softLow, bodyLow, scatterLow.size(), 0, 0, cv::INTER_LINEAR);
+  bodyLow = bodyLow > 1.0;
+  bodyLow.convertTo(bodyLow, CV_32F, exposure.scatterToPrimary / 255.0);
+  cv::multiply(scatterLow, bodyLow, scatterLow);
+  cv::GaussianBlur(scatterLow, scatterLow, cv::Size(), 40.0 / (scatterFactor * spacing));
+  const detail::BilinearRows scatter(scatterLow, size);
 
+  // Collimation: a slightly rotated rectangle; outside it only leakage reaches the detector.
   FormedImage out;
   out.bitsStored = bitsStored;
   const double insetL = rng.uniform(0.0, 0.06), insetR = rng.uniform(0.0, 0.06);
   const double insetT = rng.uniform(0.0, 0.02), insetB = rng.uniform(0.0, 0.02);
   out.collimation = cv::Rect2d(insetL * size.width, insetT * size.height, (1 - insetL - insetR) * size.width,
                                (1 - insetT - insetB) * size.height);
-  cv::Mat exposed = cv::Mat::zeros(size, CV_8U);
-  {
-    const cv::RotatedRect field({static_cast<float>(out.collimation.x + 0.5 * out.collimation.width),
-                                 static_cast<float>(out.collimation.y + 0.5 * out.collimation.height)},
-                                {static_cast<float>(out.collimation.width), static_cast<float>(out.collimation.height)},
-                                static_cast<float>(exposure.collimationAngle));
-    cv::Point2f corners[4];
-    field.points(corners);
-    std::vector<cv::Point> polygon;
-    for (const auto& p : corners) polygon.emplace_back(static_cast<int>(p.x), static_cast<int>(p.y));
-    cv::fillConvexPoly(exposed, polygon, cv::Scalar(255));
-  }
-  // Outside the field only a little scattered and leaked radiation reaches the detector.
-  cv::Mat unexposed;
-  cv::bitwise_not(exposed, unexposed);
-  intensity.setTo(cv::Scalar(rng.uniform(2e-4, 2e-3)), unexposed);
-  unexposed.release();
+  const double angle = exposure.collimationAngle * kRadPerDeg;
+  const cv::Point2d fieldCentre(out.collimation.x + 0.5 * out.collimation.width,
+                                out.collimation.y + 0.5 * out.collimation.height);
+  const double ca = std::cos(angle), sa = std::sin(angle);
+  // The exposed columns [first, last) of a row: the rotated rectangle is convex.
+  auto exposedColumns = [&](int r) {
+    const double dy = r + 0.5 - fieldCentre.y;
+    double lo = -1e300, hi = 1e300;
+    // |ca*dx + sa*dy| <= w/2 and |-sa*dx + ca*dy| <= h/2, each a slab in dx.
+    auto slab = [&](double a, double b, double half) {
+      if (std::abs(a) < 1e-12) {
+        if (std::abs(b) > half) hi = lo - 1;
+        return;
+      }
+      const double x0 = (-half - b) / a, x1 = (half - b) / a;
+      lo = std::max(lo, std::min(x0, x1));
+      hi = std::min(hi, std::max(x0, x1));
+    };
+    slab(ca, sa * dy, 0.5 * out.collimation.width);
+    slab(-sa, ca * dy, 0.5 * out.collimation.height);
+    if (hi < lo) return std::pair<int, int>{0, 0};
+    const int first = std::clamp(static_cast<int>(std::ceil(fieldCentre.x + lo - 0.5)), 0, size.width);
+    const int last = std::clamp(static_cast<int>(std::floor(fieldCentre.x + hi - 0.5)) + 1, first, size.width);
+    return std::pair<int, int>{first, last};
+  };
+  const auto leak = static_cast<float>(rng.uniform(2e-4, 2e-3));
 
-  // 4. Quantum and electronic noise; the AEC sets the dose at the pelvis.
+  // Quantum and electronic noise; the AEC sets the dose at the hips.
   const cv::Point2d hip = placement.toPixel(scene.exposurePoint);
   const int hipRow = std::clamp(static_cast<int>(hip.y), 0, size.height - 1);
-  std::vector<float> pelvisRow = sample(intensity.rowRange(hipRow, std::min(size.height, hipRow + 1)), {}, 1);
-  const double iRef = std::max(1e-6F, percentile(pelvisRow, 0.3));
+  std::vector<float> pelvisRow = sample(image.rowRange(hipRow, hipRow + 1), {}, 1);
+  const double iRef = std::max(1e-6, static_cast<double>(percentile(pelvisRow, 0.3)));
   const double pixelArea = (spacing / 0.15) * (placement.rowSpacing / 0.15);
-  const double n0 = exposure.photonsAtPelvis / iRef * pixelArea;
-  cv::Mat noise(size, CV_32F);
-  cvRng.fill(noise, cv::RNG::NORMAL, 0.0, 1.0);
-  cv::Mat sd;
-  cv::max(intensity, 0.0, sd);
-  sd = sd * (1.0 / n0) + cv::Scalar(std::pow(3.0 / n0 * 0.2, 2.0));
-  cv::sqrt(sd, sd);
-  cv::multiply(sd, noise, sd);
-  intensity += sd;
-  sd.release();
-  noise.release();
+  const auto inverseN0 = static_cast<float>(iRef / (exposure.photonsAtPelvis * pixelArea));
+  const auto electronic = static_cast<float>(std::pow(0.6 * static_cast<double>(inverseN0), 2.0));
 
-  // 5. Log processing, equalisation of large-scale range, detail enhancement.
-  cv::max(intensity, 1e-6, intensity);
-  cv::Mat processed;
-  cv::log(intensity, processed);
-  processed = -processed;
-  intensity.release();
-  const int baseFactor = factorFor(6.0, spacing);
-  cv::Mat base = downsample(processed, baseFactor);
-  cv::GaussianBlur(base, base, cv::Size(), 30.0 / (baseFactor * spacing));
-  const cv::Scalar baseMean = cv::mean(base);
-  const int detailFactor = factorFor(1.2, spacing);
-  cv::Mat detailBase;
-  if (detailFactor > 1) {
-    detailBase = downsample(processed, detailFactor);
-    cv::GaussianBlur(detailBase, detailBase, cv::Size(), 1.5);
-    detailBase = upsample(detailBase, size);
-  } else {
-    cv::GaussianBlur(processed, detailBase, cv::Size(), 1.5);
+  // Pass 2: scatter, collimation, noise, logarithm, in place.
+  {
+    std::vector<float> scatterRow(width);
+    cv::Mat noise(1, size.width, CV_32F);
+    for (int r = 0; r < size.height; ++r) {
+      scatter.row(r, scatterRow.data());
+      cvRng.fill(noise, cv::RNG::NORMAL, 0.0, 1.0);
+      const float* n = noise.ptr<float>(0);
+      float* row = image.ptr<float>(r);
+      const auto [first, last] = exposedColumns(r);
+      for (int c = 0; c < first; ++c) row[c] = leak;
+      for (int c = first; c < last; ++c) row[c] += scatterRow[static_cast<std::size_t>(c)];
+      for (int c = last; c < size.width; ++c) row[c] = leak;
+      for (std::size_t c = 0; c < width; ++c) {
+        const float i = row[c] + std::sqrt(std::max(0.0F, row[c]) * inverseN0 + electronic) * n[c];
+        row[c] = std::max(i, 1e-6F);
+      }
+      cv::Mat line(1, size.width, CV_32F, row);
+      cv::log(line, line);
+      line *= -1.0;
+    }
   }
-  cv::Mat enhanced = processed * (1.0 + exposure.detail) - detailBase * exposure.detail;
-  detailBase.release();
-  processed.release();
-  cv::Mat baseFull = upsample(base, size);
-  enhanced -= (baseFull - baseMean) * exposure.equalisation;
-  baseFull.release();
 
-  // 6. Quantise to the stored bit depth; window on the body within the exposed field.
-  auto values = sample(enhanced, exposed, 7);
+  // Pass 3: equalisation of the large-scale range and detail enhancement, in place.
+  const int baseFactor = factorFor(6.0, spacing);
+  cv::Mat base = downsample(image, baseFactor);
+  cv::GaussianBlur(base, base, cv::Size(), 30.0 / (baseFactor * spacing));
+  const auto baseMean = static_cast<float>(cv::mean(base)[0]);
+  const int detailFactor = std::max(2, factorFor(1.2, spacing));
+  cv::Mat detailLow = downsample(image, detailFactor);
+  cv::GaussianBlur(detailLow, detailLow, cv::Size(), 1.5);
+  {
+    const detail::BilinearRows baseRows(base, size), detailRows(detailLow, size);
+    std::vector<float> baseRow(width), detailRow(width);
+    const auto gain = static_cast<float>(exposure.detail), eq = static_cast<float>(exposure.equalisation);
+    for (int r = 0; r < size.height; ++r) {
+      baseRows.row(r, baseRow.data());
+      detailRows.row(r, detailRow.data());
+      float* row = image.ptr<float>(r);
+      for (std::size_t c = 0; c < width; ++c) {
+        row[c] = row[c] * (1.0F + gain) - detailRow[c] * gain - eq * (baseRow[c] - baseMean);
+      }
+    }
+  }
+  // Detector and focal-spot unsharpness, ~0.2 mm (when that is at least half a pixel).
+  if (0.2 / spacing >= 0.5) cv::GaussianBlur(image, image, cv::Size(), 0.2 / spacing);
+
+  // Quantise to the stored bit depth; window on the body within the exposed field.
+  std::vector<float> values, bodyValues;
+  {
+    std::vector<float> softRow(width);
+    const int stride = 7;
+    for (int r = 0; r < size.height; r += stride) {
+      soft.row(r, softRow.data());
+      const float* row = image.ptr<float>(r);
+      const auto [first, last] = exposedColumns(r);
+      for (int c = (r / stride) % stride; c < size.width; c += stride) {
+        if (c < first || c >= last) continue;
+        values.push_back(row[c]);
+        if (softRow[static_cast<std::size_t>(c)] > 2.0F) bodyValues.push_back(row[c]);
+      }
+    }
+    if (bodyValues.size() < 100) bodyValues = values;
+  }
   const double lo = percentile(values, 0.005), hi = percentile(values, 0.998);
-  cv::Mat inBody = upsample(softLow, size) > 2.0;
-  inBody &= exposed;
-  auto bodyValues = sample(enhanced, inBody, 7);
-  if (bodyValues.size() < 100) bodyValues = values;
   const double maxValue = std::pow(2.0, bitsStored) - 1.0;
   const double scale = maxValue / std::max(1e-6, hi - lo);
-  enhanced.convertTo(out.pixels, CV_16U, scale, -lo * scale);
-  cv::min(out.pixels, maxValue, out.pixels);  // convertTo saturates at 65535, not at the bit depth
+  out.pixels.create(size, CV_16U);
+  const auto fScale = static_cast<float>(scale), fOffset = static_cast<float>(-lo * scale);
+  const auto fMax = static_cast<float>(maxValue);
+  for (int r = 0; r < size.height; ++r) {  // one pass: scale, round, clip to the stored bit depth
+    const float* in = image.ptr<float>(r);
+    auto* q = out.pixels.ptr<std::uint16_t>(r);
+    for (int c = 0; c < size.width; ++c) {
+      q[c] = static_cast<std::uint16_t>(std::clamp(in[c] * fScale + fOffset + 0.5F, 0.0F, fMax));
+    }
+  }
   const double w0 = percentile(bodyValues, 0.01), w1 = percentile(bodyValues, 0.998);
   out.windowCenter = std::round(0.5 * (w0 + w1 - 2.0 * lo) * scale);
   out.windowWidth = std::max(1.0, std::round((w1 - w0) * scale * 1.1));

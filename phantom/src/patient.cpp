@@ -109,18 +109,31 @@ std::optional<Variety> varietyFromKey(std::string_view key) {
   return std::nullopt;
 }
 
+VarietyPolicy VarietyPolicy::forCase(int index) const {
+  if (!showcase) return *this;
+  VarietyPolicy single;
+  single.mixed = false;
+  const int slot = index % static_cast<int>(kVarietyCount + 1);
+  if (slot > 0) single.forced.push_back(static_cast<Variety>(slot - 1));
+  return single;
+}
+
 VarietyPolicy VarietyPolicy::parse(std::string_view text) {
   VarietyPolicy policy;
   if (text == "mixed") return policy;
   policy.mixed = false;
   if (text == "normal") return policy;
+  if (text == "showcase") {
+    policy.showcase = true;
+    return policy;
+  }
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto end = text.find(',', start);
     const auto key = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     const auto variety = varietyFromKey(key);
     if (!variety) {
-      std::string known = "mixed, normal";
+      std::string known = "mixed, normal, showcase";
       for (const auto k : kVarietyKeys) known += ", " + std::string(k);
       throw std::invalid_argument("unknown variety \"" + std::string(key) + "\" (known: " + known + ")");
     }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include <opencv2/imgproc.hpp>
 
@@ -39,11 +40,14 @@ std::vector<cv::Point> fixedPoint(const std::vector<cv::Point2d>& points, const 
   return out;
 }
 
+// layer(roi) += value * mask / 255, without temporaries (branch-free: vectorises).
 void accumulate(cv::Mat& layer, const cv::Rect& roi, const cv::Mat& mask, double value) {
-  cv::Mat weights;
-  mask.convertTo(weights, CV_32F, value / 255.0);
-  cv::Mat sub = layer(roi);
-  sub += weights;
+  const auto scale = static_cast<float>(value / 255.0);
+  for (int r = 0; r < roi.height; ++r) {
+    const std::uint8_t* m = mask.ptr<std::uint8_t>(r);
+    float* out = layer.ptr<float>(roi.y + r) + roi.x;
+    for (int c = 0; c < roi.width; ++c) out[c] += scale * static_cast<float>(m[c]);
+  }
 }
 
 std::vector<cv::Point2d> toPixels(const std::vector<Vec>& points, const Placement& placement) {

@@ -30,7 +30,8 @@ constexpr const char* kHelp =
     "  --mode dicom    full-size DX (0.1-0.2 mm, 5000-8000 rows) + truth JSON (default)\n"
     "  --mode png      8-bit windowed PNG at --rows (default 864) + truth JSON, for training\n"
     "  --mode optical  phone photo / screenshot of the film (JPEG) + vertebra masks JSON\n"
-    "  --variety       mixed (clinical frequencies, default), normal, or forced keys:\n"
+    "  --variety       mixed (clinical frequencies, default), normal, showcase (one variety\n"
+    "                  per case, cycling), or forced keys:\n"
     "                  scoliosis hyperkyphosis flatback spondylolisthesis degenerative\n"
     "                  osteoporosis instrumentation cage hip-prosthesis\n"
     "  Case i depends only on (seed, i): --first selects where numbering starts.\n";

@@ -33,11 +33,15 @@ std::string_view varietyKey(Variety variety);
 std::optional<Variety> varietyFromKey(std::string_view key);
 
 // How varieties are chosen: "mixed" draws them with clinical frequencies (docs/PHANTOM.md),
-// "normal" gives none, otherwise the listed ones are forced on every case (others off).
+// "normal" gives none, "showcase" cycles through them one per case, otherwise the listed ones
+// are forced on every case (others off).
 struct VarietyPolicy {
   bool mixed = true;
+  bool showcase = false;  // case i gets the i-th entry of a fixed cycle (none, then each variety)
   std::vector<Variety> forced;
-  // Parses "mixed", "normal" or a comma-separated list of variety keys. Throws
+  // The policy that applies to case `index` (resolves "showcase").
+  VarietyPolicy forCase(int index) const;
+  // Parses "mixed", "normal", "showcase" or a comma-separated list of variety keys. Throws
   // std::invalid_argument naming the unknown key.
   static VarietyPolicy parse(std::string_view text);
 };
