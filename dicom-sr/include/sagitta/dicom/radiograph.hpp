@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Reading a radiograph: what it is (identifiers, patient and study modules, view, geometry,
+// calibration) and the image a human sees (modality LUT, MONOCHROME1 inverted, VOI LUT or
+// window, or a robust percentile window when the file has none), 8-bit grey.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "sagitta/core/calibration.hpp"
+
+class DcmDataset;
+
+namespace sagitta::dicom {
+
+struct PatientModule {
+  std::string name, id, birthDate, sex, age;
+};
+
+struct StudyModule {
+  std::string studyInstanceUid, studyDate, studyTime, studyId, accessionNumber, referringPhysician,
+      studyDescription;
+};
+
+struct RadiographInfo {
+  std::string sopClassUid, sopInstanceUid, seriesInstanceUid, modality, transferSyntaxUid;
+  PatientModule patient;
+  StudyModule study;
+  std::string bodyPartExamined, viewPosition, patientOrientation, seriesDescription, protocolName;
+  int rows = 0, columns = 0, frames = 1, bitsAllocated = 0, bitsStored = 0, samplesPerPixel = 1;
+  bool signedPixels = false;
+  std::string photometric;
+  core::DicomCalibrationAttributes calibrationAttributes;
+  core::Calibration calibration = core::Calibration::uncalibrated();
+};
+
+struct Radiograph {
+  RadiographInfo info;
+  cv::Mat display;                    // CV_8U, rows x columns, bright = dense (as displayed)
+  std::string window;                 // "voi-lut", "window", "percentile" or "none" (colour)
+  std::vector<std::string> warnings;  // e.g. multi-frame, colour converted, ignored zero spacing
+};
+
+struct ReadLimits {
+  std::size_t maxPixels = 120'000'000;  // 12000 x 10000: anything larger is refused
+};
+
+// Throws NotDicom, TruncatedFile, UnsupportedTransferSyntax, NotAnImage, DecodeFailure or
+// core::InvalidCalibration with a one-line reason.
+Radiograph readRadiograph(const std::string& path, const ReadLimits& limits = {});
+Radiograph readRadiograph(const void* data, std::size_t size, const ReadLimits& limits = {});
+
+// Identifiers, modules and calibration only (no decoding), from an already-loaded data set.
+RadiographInfo describe(DcmDataset& dataset, const std::string& transferSyntaxUid);
+
+// Whether DCMTK (with the registered codecs) decodes this transfer syntax.
+bool isSupportedTransferSyntax(const std::string& uid);
+
+}  // namespace sagitta::dicom

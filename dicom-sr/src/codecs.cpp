@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "codecs.hpp"
+
+#include <mutex>
+
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmimage/diregist.h>  // colour images in DicomImage (registers on inclusion)
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/oflog/oflog.h>
+
+namespace sagitta::dicom::detail {
+
+void registerDecoders() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    DJDecoderRegistration::registerCodecs();
+    DJLSDecoderRegistration::registerCodecs();
+    DcmRLEDecoderRegistration::registerCodecs();
+    // DCMTK's own warnings go to stderr; our typed errors carry the reasons instead.
+    OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
+  });
+}
+
+}  // namespace sagitta::dicom::detail
