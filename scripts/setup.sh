@@ -8,13 +8,23 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   nlohmann-json3-dev libopencv-dev libdcmtk-dev
-  # DICOM tools used by tests (dcmdump, storescu) and validators
-  dcmtk dicom3tools
+  # DICOM tools used by tests (dcmdump, storescu) and validators (dciodvfy, DicomSRValidator)
+  dcmtk dicom3tools pixelmed-apps python3-pydicom nodejs
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # example generators and checks
   python3
 )
+
+# dcmjs (OHIF's DICOM library) for the SR read-back test, pinned by tests/js/package-lock.json.
+install_dcmjs() {
+  local here
+  here="$(cd "$(dirname "$0")/.." && pwd)"
+  if [ ! -d "$here/tests/js/node_modules/dcmjs" ] && command -v npm >/dev/null; then
+    echo "setup: installing dcmjs (npm ci in tests/js)"
+    (cd "$here/tests/js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
 
 missing=()
 for package in "${PACKAGES[@]}"; do
@@ -22,7 +32,10 @@ for package in "${PACKAGES[@]}"; do
     missing+=("$package")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  install_dcmjs
+  exit 0
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -33,4 +46,5 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_dcmjs
 echo "setup: done"

@@ -182,6 +182,7 @@ bool isSupportedTransferSyntax(const std::string& uid) {
 RadiographInfo describe(DcmDataset& d, const std::string& transferSyntaxUid) {
   RadiographInfo info;
   info.transferSyntaxUid = transferSyntaxUid;
+  info.specificCharacterSet = text(d, DCM_SpecificCharacterSet);
   info.sopClassUid = text(d, DCM_SOPClassUID);
   info.sopInstanceUid = text(d, DCM_SOPInstanceUID);
   info.seriesInstanceUid = text(d, DCM_SeriesInstanceUID);

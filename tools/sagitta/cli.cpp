@@ -24,6 +24,9 @@ constexpr const char* kUsage =
     "             the 45 landmarks and the 18 parameters with the landmarks each needs\n"
     "  phantom    --out DIR [--count N] [--seed S] [--mode dicom|png|optical] [--variety ...]\n"
     "             synthetic whole-spine lateral radiographs with exact ground truth\n"
+    "  report     IN.dcm --landmarks L.json --out DIR\n"
+    "             TID 1500 SR, overlay Secondary Capture and parameters JSON for given landmarks\n"
+    "  dump-sr    SR.dcm   our SR back as landmarks and parameters JSON\n"
     "  version    print the version\n"
     "\n"
     "exit status: 0 success, 1 internal error, 2 bad input or usage\n";
@@ -63,6 +66,8 @@ int run(const std::vector<std::string>& args, Streams io) {
     if (command == "measure") return runMeasure(rest, io);
     if (command == "catalogue") return runCatalogue(rest, io);
     if (command == "phantom") return runPhantom(rest, io);
+    if (command == "report") return runReport(rest, io);
+    if (command == "dump-sr") return runDumpSr(rest, io);
     if (command == "version" || command == "--version") {
       io.out << "sagitta " << kVersion << "\n";
       return kExitOk;

@@ -25,6 +25,8 @@ int run(const std::vector<std::string>& args, Streams io);
 int runMeasure(const std::vector<std::string>& args, Streams io);
 int runCatalogue(const std::vector<std::string>& args, Streams io);
 int runPhantom(const std::vector<std::string>& args, Streams io);
+int runReport(const std::vector<std::string>& args, Streams io);
+int runDumpSr(const std::vector<std::string>& args, Streams io);
 
 // Reads a whole file ("-" = the input stream), refusing anything over maxBytes.
 // Throws sagitta::core::InvalidInput with the reason.

@@ -27,6 +27,7 @@ struct StudyModule {
 
 struct RadiographInfo {
   std::string sopClassUid, sopInstanceUid, seriesInstanceUid, modality, transferSyntaxUid;
+  std::string specificCharacterSet;  // copied into the objects we derive from this one
   PatientModule patient;
   StudyModule study;
   std::string bodyPartExamined, viewPosition, patientOrientation, seriesDescription, protocolName;

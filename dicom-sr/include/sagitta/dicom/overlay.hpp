@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The overlay Secondary Capture: the windowed source (at most 2048 rows), the landmarks
+// coloured by region, the spinal curve, each parameter's construction, and a legend panel with
+// values, units, the paper's means and reliability flags, under a "verify before clinical use"
+// banner. RGB, burned-in annotation, same patient and study, new series, deterministic UIDs.
+#pragma once
+
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "sagitta/dicom/structured_report.hpp"
+
+namespace sagitta::dicom {
+
+inline constexpr int kOverlayMaxRows = 2048;
+
+// The picture itself (BGR), for tests and previews.
+cv::Mat renderOverlay(const ReportInput& input, const cv::Mat& display);
+
+// Throws DicomError when it cannot be written.
+void writeOverlay(const ReportInput& input, const cv::Mat& display, const std::string& path);
+
+}  // namespace sagitta::dicom

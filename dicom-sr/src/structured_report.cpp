@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "sagitta/dicom/structured_report.hpp"
+
+#include <cstdio>
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmsr/cmr/tid1500.h>
+#include <dcmtk/dcmsr/codes/dcm.h>
+#include <dcmtk/dcmsr/dsrdoc.h>
+
+#include "sagitta/core/construction.hpp"
+#include "sagitta/core/measurement_json.hpp"
+#include "sagitta/core/uid.hpp"
+#include "sagitta/dicom/errors.hpp"
+#include "sagitta/dicom/report_codes.hpp"
+
+namespace sagitta::dicom {
+namespace {
+
+using core::ParameterId;
+
+void check(const OFCondition& status, const std::string& what) {
+  if (status.bad()) throw DicomError("cannot build the SR (" + what + "): " + status.text());
+}
+
+DSRCodedEntryValue coded(const Code& code) {
+  return DSRCodedEntryValue(code.value.c_str(), code.scheme.c_str(), code.meaning.c_str());
+}
+
+std::string number(double value, ParameterId id) {
+  char text[32];
+  std::snprintf(text, sizeof text, core::parameterInfo(id).unit == core::ParameterUnit::Ratio ? "%.3f" : "%.2f",
+                core::roundForDisplay(value, core::parameterInfo(id).unit));
+  return text;
+}
+
+// The calibration as one text value a reader can parse back: "<key> <row> <column> | <note>".
+std::string calibrationText(const core::Calibration& c) {
+  char spacing[64];
+  std::snprintf(spacing, sizeof spacing, " %.6g %.6g", c.rowSpacingMm, c.columnSpacingMm);
+  return std::string(core::calibrationKey(c.kind)) + (c.calibrated() ? spacing : "") + " | " + c.note;
+}
+
+DSRSpatialCoordinatesValue polyline(const std::vector<core::Vec2>& points) {
+  DSRSpatialCoordinatesValue value(points.size() == 1 ? DSRTypes::GT_Point : DSRTypes::GT_Polyline);
+  for (const auto& p : points) {
+    value.getGraphicDataList().addItem(static_cast<Float32>(p.x), static_cast<Float32>(p.y));
+  }
+  return value;
+}
+
+// The source image as TID 1600 expects it (identifiers and projection descriptors).
+void describeSource(const RadiographInfo& s, DcmItem& item) {
+  item.putAndInsertString(DCM_SOPClassUID, s.sopClassUid.c_str());
+  item.putAndInsertString(DCM_SOPInstanceUID, s.sopInstanceUid.c_str());
+  item.putAndInsertString(DCM_Modality, s.modality.c_str());
+  item.putAndInsertUint16(DCM_Rows, static_cast<Uint16>(s.rows));
+  item.putAndInsertUint16(DCM_Columns, static_cast<Uint16>(s.columns));
+  if (!s.viewPosition.empty()) item.putAndInsertString(DCM_ViewPosition, s.viewPosition.c_str());
+  if (!s.patientOrientation.empty()) item.putAndInsertString(DCM_PatientOrientation, s.patientOrientation.c_str());
+  if (!s.study.studyDate.empty()) item.putAndInsertString(DCM_StudyDate, s.study.studyDate.c_str());
+  if (const auto& ps = s.calibrationAttributes.pixelSpacing) item.putAndInsertString(DCM_PixelSpacing, ps->c_str());
+}
+
+void addParameterGroup(TID1500_MeasurementReport& report, const ReportInput& in, const core::ParameterValue& value,
+                       const OutputUids& uids) {
+  const auto& info = core::parameterInfo(value.id);
+  check(report.addIndividualMeasurements(), "measurement group");
+  auto& group = report.getIndividualMeasurements();
+  const std::string key(info.key);
+  check(group.setTrackingIdentifier(key), "tracking identifier");
+  check(group.setTrackingUniqueIdentifier(core::uidFromKey(uids.instance + "/tracking/" + key)), "tracking UID");
+  check(group.addFindingSite(coded(findingSiteOf(value.id))), "finding site");
+  const bool calibrated = in.measurement.calibration.calibrated();
+  const CID7181_AbstractMultiDimensionalImageModelComponentUnits unit(coded(unitOf(info.unit, calibrated)));
+  const TID1500_MeasurementReport::TID1501_Measurements::MeasurementValue measured(number(*value.value, value.id), unit);
+  check(group.addMeasurement(CID7469_GenericIntensityAndSizeMeasurements(coded(conceptOf(value.id))), measured),
+        "measurement " + key);
+  auto& measurement = group.getMeasurement();
+  check(measurement.setEquivalentMeaningOfConceptName(std::string(info.name)), "meaning " + key);
+  check(measurement.addSpatialCoordinates(DSRCodedEntryValue(CODE_DCM_ImageRegion),
+                                          polyline(core::constructionOf(value.id, in.landmarks.landmarks)),
+                                          DSRImageReferenceValue(in.source.sopClassUid, in.source.sopInstanceUid)),
+        "construction " + key);
+  const bool reliable = value.warnings.empty();
+  check(group.addQualitativeEvaluation(coded(privateCode("RELIABILITY", "Measurement reliability")),
+                                       coded(reliable ? privateCode("RELIABLE", "Reliable")
+                                                      : privateCode("UNRELIABLE", "Unreliable: see reliability note"))),
+        "reliability " + key);
+  for (const auto& warning : value.warnings) {
+    check(group.addQualitativeEvaluation(coded(privateCode("RELIABILITY_NOTE", "Reliability note")), warning),
+          "reliability note " + key);
+  }
+  check(group.addQualitativeEvaluation(coded(privateCode("CALIBRATION", "Calibration")),
+                                       calibrationText(in.measurement.calibration)),
+        "calibration " + key);
+}
+
+void addLandmarkGroup(TID1500_MeasurementReport& report, const ReportInput& in, const OutputUids& uids) {
+  check(report.addIndividualMeasurements(), "landmark group");
+  auto& group = report.getIndividualMeasurements();
+  check(group.setTrackingIdentifier("Landmarks"), "landmark tracking identifier");
+  check(group.setTrackingUniqueIdentifier(core::uidFromKey(uids.instance + "/tracking/landmarks")), "landmark UID");
+  check(group.addFindingSite(coded({"421060004", "SCT", "Spine"})), "landmark finding site");
+  const CID7181_AbstractMultiDimensionalImageModelComponentUnits mm(coded({"mm", "UCUM", "millimeter"}));
+  // TID 300 needs a value: without a model spread the uncertainty is written as 0 and this
+  // evaluation says that it was not estimated (exact for phantom truth, unknown for annotations).
+  bool anySigma = false;
+  for (const auto& info : core::landmarkCatalogue()) {
+    const auto& l = in.landmarks.landmarks.get(info.id);
+    anySigma = anySigma || (l && l->sigmaMm);
+  }
+  check(group.addQualitativeEvaluation(
+            coded(privateCode("UNCERTAINTY_SOURCE", "Landmark uncertainty source")),
+            anySigma ? std::string("model heatmap spread (sigma, mm)")
+                     : std::string("not estimated: landmarks supplied without uncertainty, values are 0")),
+        "uncertainty source");
+  bool first = true;
+  for (const auto& info : core::landmarkCatalogue()) {
+    const auto& landmark = in.landmarks.landmarks.get(info.id);
+    if (!landmark) continue;
+    char sigma[32];
+    std::snprintf(sigma, sizeof sigma, "%.2f", landmark->sigmaMm.value_or(0.0));
+    const TID1500_MeasurementReport::TID1501_Measurements::MeasurementValue value(sigma, mm);
+    check(group.addMeasurement(CID7469_GenericIntensityAndSizeMeasurements(coded(landmarkConcept(info.key))), value,
+                               !first),
+          "landmark " + std::string(info.key));
+    first = false;
+    auto& measurement = group.getMeasurement();
+    check(measurement.setEquivalentMeaningOfConceptName(std::string(info.description)), "landmark meaning");
+    check(measurement.addSpatialCoordinates(DSRCodedEntryValue(CODE_DCM_ImageRegion), polyline({{landmark->x, landmark->y}}),
+                                            DSRImageReferenceValue(in.source.sopClassUid, in.source.sopInstanceUid)),
+          "landmark point");
+  }
+}
+
+}  // namespace
+
+OutputUids outputUids(std::string_view sourceSopInstanceUid, std::string_view modelSha256, std::string_view kind) {
+  const std::string key = "sagitta/" + std::string(sourceSopInstanceUid) + "/" + std::string(modelSha256) + "/" +
+                          std::string(kind);
+  return {core::uidFromKey(key + "/series"), core::uidFromKey(key + "/instance")};
+}
+
+void writeStructuredReport(const ReportInput& in, const std::string& path) {
+  const auto& s = in.source;
+  if (s.sopInstanceUid.empty() || s.study.studyInstanceUid.empty() || s.sopClassUid.empty()) {
+    throw DicomError("the source has no SOP Instance / SOP Class / Study Instance UID: cannot reference it");
+  }
+  const OutputUids uids = outputUids(s.sopInstanceUid, in.model.sha256, "sr");
+
+  TID1500_MeasurementReport report(CMR_CID7021::ImagingMeasurementReport);
+  check(report.setLanguage(CID5000_Languages::English), "language");
+  check(report.getObservationContext().addDeviceObserver(
+            core::uidFromKey("sagitta/device/" + in.model.sha256), "Sagitta", "Sagitta project",
+            in.model.name + (in.model.version.empty() ? "" : " " + in.model.version), in.model.sha256),
+        "device observer");
+  check(report.addProcedureReported(CMR_CID100::ImagingProcedure), "procedure reported");
+  check(report.getImageLibrary().createNewImageLibrary(), "image library");  // not created by TID 1500
+  check(report.getImageLibrary().addImageGroup(), "image library group");
+  DcmItem source;
+  describeSource(s, source);
+  check(report.getImageLibrary().addImageEntry(source, TID1600_ImageLibrary::withAllDescriptors), "image library entry");
+
+  for (const auto& value : in.measurement.parameters) {
+    if (value.value) addParameterGroup(report, in, value, uids);
+  }
+  addLandmarkGroup(report, in, uids);
+  for (const auto& value : in.measurement.parameters) {
+    if (value.value) continue;
+    check(report.addQualitativeEvaluation(coded(privateCode("NOT_MEASURED", "Parameter not measured")),
+                                          std::string(core::parameterKey(value.id)) + ": " + value.reason),
+          "not measured");
+  }
+  for (const auto& modifier : in.measurement.indices.schwab) {
+    const std::string key = "SCHWAB_" + std::string(modifier.key == "PI-LL" ? "PI_LL" : modifier.key);
+    const std::string grade = modifier.grade ? std::string(core::schwabGradeKey(*modifier.grade)) : "n/a";
+    check(report.addQualitativeEvaluation(coded(privateCode(key, "SRS-Schwab " + std::string(modifier.key) + " modifier")),
+                                          grade + (modifier.grade ? "" : " (" + modifier.reason + ")")),
+          "Schwab modifier");
+  }
+  if (!report.isValid()) throw DicomError("the SR content tree is not a valid TID 1500 report");
+
+  DSRDocument document;
+  check(document.setTreeFromRootTemplate(report, OFTrue), "document tree");
+  check(document.changeDocumentType(DSRTypes::DT_Comprehensive3DSR), "Comprehensive 3D SR");
+  auto& schemes = document.getCodingSchemeIdentification();
+  check(schemes.addItem(std::string(kPrivateScheme)), "coding scheme");
+  check(schemes.setCodingSchemeName(std::string(kPrivateSchemeName)), "coding scheme name");
+  check(schemes.setCodingSchemeResponsibleOrganization("Sagitta project"), "coding scheme organisation");
+  check(schemes.setCodingSchemeUID(core::uidFromKey("sagitta/coding-scheme/99SAGITTA")), "coding scheme UID");
+  if (!s.specificCharacterSet.empty()) document.setSpecificCharacterSet(s.specificCharacterSet, OFFalse);
+  check(document.createNewSeriesInStudy(s.study.studyInstanceUid, OFFalse), "study");
+  // Patient and study copied from the source as they are (no re-validation of its values).
+  document.setPatientName(s.patient.name, OFFalse);
+  document.setPatientID(s.patient.id, OFFalse);
+  document.setPatientBirthDate(s.patient.birthDate, OFFalse);
+  document.setPatientSex(s.patient.sex, OFFalse);
+  document.setStudyDate(s.study.studyDate, OFFalse);
+  document.setStudyTime(s.study.studyTime, OFFalse);
+  document.setStudyID(s.study.studyId, OFFalse);
+  document.setAccessionNumber(s.study.accessionNumber, OFFalse);
+  document.setReferringPhysicianName(s.study.referringPhysician, OFFalse);
+  document.setStudyDescription(s.study.studyDescription, OFFalse);
+  document.setSeriesDescription("Sagitta sagittal spine measurements");
+  document.setSeriesNumber("9901");
+  document.setInstanceNumber("1");
+  document.setManufacturer("Sagitta project");
+  document.setManufacturerModelName("sagitta");
+  document.setSoftwareVersions(in.model.version.empty() ? "sagitta" : in.model.version);
+  document.setCompletionFlagDescription("automated measurement - verify before clinical use");
+  check(document.getCurrentRequestedProcedureEvidence().addItem(s.study.studyInstanceUid, s.seriesInstanceUid,
+                                                                s.sopClassUid, s.sopInstanceUid),
+        "evidence");
+
+  DcmFileFormat file;
+  DcmDataset& dataset = *file.getDataset();
+  check(document.write(dataset), "write");
+  check(dataset.putAndInsertString(DCM_SeriesInstanceUID, uids.series.c_str()), "series UID");
+  check(dataset.putAndInsertString(DCM_SOPInstanceUID, uids.instance.c_str()), "instance UID");
+  const OFCondition saved = file.saveFile(path.c_str(), EXS_LittleEndianExplicit);
+  if (saved.bad()) throw DicomError("cannot write " + path + ": " + saved.text());
+}
+
+}  // namespace sagitta::dicom

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The TID 1500 SR and the overlay SC: written from a phantom and its truth, read back.
+#include <filesystem>
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "sagitta/core/measurement_json.hpp"
+#include "sagitta/dicom/overlay.hpp"
+#include "sagitta/dicom/radiograph.hpp"
+#include "sagitta/dicom/structured_report.hpp"
+#include "sagitta/phantom/dicom_writer.hpp"
+#include "sagitta/phantom/generator.hpp"
+
+namespace sagitta::dicom {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string attribute(const std::string& path, const DcmTagKey& tag) {
+  DcmFileFormat file;
+  EXPECT_TRUE(file.loadFile(path.c_str()).good());
+  OFString value;
+  file.getDataset()->findAndGetOFStringArray(tag, value);
+  return value.c_str();
+}
+
+class Report : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sagitta-sr-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    phantom::GeneratorOptions options;
+    options.rows = 900;
+    phantomCase_ = phantom::generateCase(404, 2, options);
+    const auto source = (dir_ / "source.dcm").string();
+    phantom::writeDicom(phantomCase_, source);
+    radiograph_ = readRadiograph(source);
+    input_.source = radiograph_.info;
+    input_.landmarks = phantomCase_.truth;
+    input_.measurement = core::measure(input_.landmarks.landmarks, radiograph_.info.calibration);
+    input_.model = {"unit-test-model", "sagitta test", std::string(64, 'a')};
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_;
+  phantom::PhantomCase phantomCase_;
+  Radiograph radiograph_;
+  ReportInput input_;
+};
+
+TEST_F(Report, SrRoundTripsLandmarksAndParameters) {
+  const auto path = (dir_ / "sr.dcm").string();
+  writeStructuredReport(input_, path);
+  EXPECT_EQ(attribute(path, DCM_SOPClassUID), UID_Comprehensive3DSRStorage);
+  EXPECT_EQ(attribute(path, DCM_StudyInstanceUID), input_.source.study.studyInstanceUid);
+  EXPECT_EQ(attribute(path, DCM_PatientID), input_.source.patient.id);
+  EXPECT_NE(attribute(path, DCM_SeriesInstanceUID), input_.source.seriesInstanceUid);
+
+  const auto json = nlohmann::json::parse(structuredReportToJson(path));
+  EXPECT_EQ(json["source_sop_instance_uid"], input_.source.sopInstanceUid);
+  EXPECT_EQ(json["model"]["sha256"], std::string(64, 'a'));
+  const auto landmarks = core::parseLandmarksJson(json["landmarks"].dump());
+  EXPECT_EQ(landmarks.landmarks.size(), 45U);
+  for (const auto& info : core::landmarkCatalogue()) {
+    const auto& expected = input_.landmarks.landmarks.at(info.id);
+    const auto& got = landmarks.landmarks.at(info.id);
+    EXPECT_NEAR(got.x, expected.x, 1e-3) << info.key;  // SCOORD is float32
+    EXPECT_NEAR(got.y, expected.y, 1e-3) << info.key;
+  }
+  EXPECT_EQ(landmarks.image.calibration.kind, input_.measurement.calibration.kind);
+  EXPECT_NEAR(landmarks.image.calibration.rowSpacingMm, input_.measurement.calibration.rowSpacingMm, 1e-6);
+  const auto expected = nlohmann::json::parse(core::measurementToJson(input_.measurement));
+  for (const auto& info : core::parameterCatalogue()) {
+    const std::string key(info.key);
+    EXPECT_DOUBLE_EQ(json["parameters"]["parameters"][key]["value"].get<double>(),
+                     expected["parameters"][key]["value"].get<double>())
+        << key;
+    EXPECT_EQ(json["parameters"]["parameters"][key]["unit"], expected["parameters"][key]["unit"]) << key;
+  }
+}
+
+TEST_F(Report, UidsAreDeterministicPerSourceModelAndKind) {
+  const auto a = (dir_ / "a.dcm").string(), b = (dir_ / "b.dcm").string(), c = (dir_ / "c.dcm").string();
+  writeStructuredReport(input_, a);
+  writeStructuredReport(input_, b);
+  EXPECT_EQ(attribute(a, DCM_SOPInstanceUID), attribute(b, DCM_SOPInstanceUID));
+  EXPECT_EQ(attribute(a, DCM_SeriesInstanceUID), attribute(b, DCM_SeriesInstanceUID));
+  input_.model.sha256 = std::string(64, 'b');
+  writeStructuredReport(input_, c);
+  EXPECT_NE(attribute(a, DCM_SOPInstanceUID), attribute(c, DCM_SOPInstanceUID));
+  EXPECT_NE(outputUids("1.2.3", "x", "sr").instance, outputUids("1.2.3", "x", "sc").instance);
+}
+
+TEST_F(Report, UnmeasuredParametersAreReportedWithTheirReason) {
+  input_.landmarks.landmarks.erase(core::LandmarkId::C2_AI);
+  input_.measurement = core::measure(input_.landmarks.landmarks, radiograph_.info.calibration);
+  const auto path = (dir_ / "partial.dcm").string();
+  writeStructuredReport(input_, path);
+  const auto json = nlohmann::json::parse(structuredReportToJson(path));
+  EXPECT_TRUE(json["parameters"]["parameters"]["CL"]["value"].is_null());
+  EXPECT_EQ(json["parameters"]["parameters"]["CL"]["reason"], "landmark C2_AI missing");
+  EXPECT_EQ(core::parseLandmarksJson(json["landmarks"].dump()).landmarks.size(), 44U);
+}
+
+TEST_F(Report, OverlayIsAnRgbSecondaryCaptureOfAtMost2048Rows) {
+  const auto path = (dir_ / "sc.dcm").string();
+  writeOverlay(input_, radiograph_.display, path);
+  EXPECT_EQ(attribute(path, DCM_SOPClassUID), UID_SecondaryCaptureImageStorage);
+  EXPECT_EQ(attribute(path, DCM_PhotometricInterpretation), "RGB");
+  EXPECT_EQ(attribute(path, DCM_BurnedInAnnotation), "YES");
+  EXPECT_EQ(attribute(path, DCM_StudyInstanceUID), input_.source.study.studyInstanceUid);
+  EXPECT_LE(std::stoi(attribute(path, DCM_Rows)), kOverlayMaxRows);
+  // A tall source is scaled down with its aspect kept (plus the legend panel on the right).
+  cv::Mat tall;
+  cv::resize(radiograph_.display, tall, cv::Size(radiograph_.display.cols * 4, radiograph_.display.rows * 4));
+  const cv::Mat picture = renderOverlay(input_, tall);
+  EXPECT_EQ(picture.rows, kOverlayMaxRows);
+  // The construction lines are drawn: the picture is not grey anywhere near the landmarks.
+  cv::Mat hsv;
+  cv::cvtColor(picture, hsv, cv::COLOR_BGR2HSV);
+  std::vector<cv::Mat> channels;
+  cv::split(hsv, channels);
+  EXPECT_GT(cv::countNonZero(channels[1] > 100), 2000);
+}
+
+}  // namespace
+}  // namespace sagitta::dicom
