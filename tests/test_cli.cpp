@@ -14,6 +14,8 @@
 
 #include "cli.hpp"
 #include "sagitta/core/landmarks_json.hpp"
+#include "sagitta/phantom/dicom_writer.hpp"
+#include "sagitta/phantom/generator.hpp"
 #include "support/reference_spine.hpp"
 
 namespace sagitta::cli {
@@ -81,8 +83,9 @@ TEST_F(CliTest, MeasurePrintsParametersJson) {
 }
 
 TEST_F(CliTest, MeasureTableAndStdin) {
-  std::ifstream file(referenceFile(core::Facing::Right));
-  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string path = referenceFile(core::Facing::Right);
+  std::string text(fs::file_size(path), '\0');
+  std::ifstream(path, std::ios::binary).read(text.data(), static_cast<std::streamsize>(text.size()));
   const auto r = runCli({"measure", "--landmarks=-", "--format", "table"}, text);
   ASSERT_EQ(r.status, kExitOk) << r.err;
   EXPECT_NE(r.out.find("Patient faces: right"), std::string::npos);
@@ -191,6 +194,46 @@ TEST_F(CliTest, PhantomUsageErrors) {
   expectBadInput(runCli({"phantom", "--out", dir_.string(), "--mode", "tiff"}), "--mode must be");
   expectBadInput(runCli({"phantom", "--out", dir_.string(), "--variety", "unicorn"}), "unknown variety");
   expectBadInput(runCli({"phantom", "--out", dir_.string(), "--mode", "dicom", "--rows", "864"}), "--rows applies");
+}
+
+}  // namespace
+}  // namespace sagitta::cli
+
+namespace sagitta::cli {
+namespace {
+
+TEST_F(CliTest, ReportInfoAndDumpSr) {
+  const auto ph = (dir_ / "ph").string();
+  ASSERT_EQ(runCli({"phantom", "--out", ph, "--count", "1", "--seed", "12", "--mode", "png", "--rows", "300", "--quiet"}).status,
+            kExitOk);
+  // A small DX from the same case, through the library, as the report input.
+  phantom::GeneratorOptions options;
+  options.rows = 300;
+  const auto phantomCase = phantom::generateCase(12, 0, options);
+  const auto dcm = (dir_ / "small.dcm").string();
+  phantom::writeDicom(phantomCase, dcm);
+  const auto truth = (dir_ / "ph" / "case_000000.json").string();
+
+  const auto info = runCli({"info", dcm});
+  ASSERT_EQ(info.status, kExitOk) << info.err;
+  EXPECT_EQ(nlohmann::json::parse(info.out)["body_part_examined"], "SPINE");
+  EXPECT_EQ(info.out.find("PHANTOM^"), std::string::npos);  // no patient name in the output
+
+  const auto out = (dir_ / "out").string();
+  const auto report = runCli({"report", dcm, "--landmarks", truth, "--out", out});
+  ASSERT_EQ(report.status, kExitOk) << report.err;
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "small_sr.dcm"));
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "small_overlay.dcm"));
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "small_parameters.json"));
+  const auto dump = runCli({"dump-sr", (dir_ / "out" / "small_sr.dcm").string()});
+  ASSERT_EQ(dump.status, kExitOk) << dump.err;
+  EXPECT_EQ(nlohmann::json::parse(dump.out)["landmarks"]["landmarks"].size(), 45U);
+
+  expectBadInput(runCli({"info", truth}), "not a DICOM Part 10 file");
+  expectBadInput(runCli({"dump-sr", dcm}), "");
+  expectBadInput(runCli({"report", dcm, "--out", out}), "--landmarks is required");
+  const auto wrongSize = write("wrong.json", R"({"image": {"columns": 10, "rows": 10}, "landmarks": []})");
+  expectBadInput(runCli({"report", dcm, "--landmarks", wrongSize, "--out", out}), "the landmarks file is for a 10 x 10 image");
 }
 
 }  // namespace

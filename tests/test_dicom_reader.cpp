@@ -7,7 +7,6 @@
 #include <iostream>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -38,8 +37,9 @@ bool run(const std::string& command) {
 bool haveTool(const char* tool) { return run(std::string("command -v ") + tool); }
 
 std::string readBytes(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  std::string bytes(fs::file_size(path), '\0');
+  std::ifstream(path, std::ios::binary).read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return bytes;
 }
 
 // One small phantom DX (about 700 x 300, 12-16 bits) shared by the tests of this file.

@@ -161,13 +161,13 @@ PatientSpec samplePatient(Rng& rng, const VarietyPolicy& policy) {
   p.pelvicIncidence = byGroup(p.group, rng.normalIn(46.0, 9.0, 28.0, 75.0), rng.normalIn(52.0, 10.0, 30.0, 85.0),
                               rng.normalIn(54.0, 11.0, 30.0, 88.0));
   p.degeneration = byGroup(p.group, 0.0, rng.normalIn(0.1, 0.1, 0.0, 0.6), rng.normalIn(0.45, 0.25, 0.0, 1.0));
-  const double llIntercept = p.group == AgeGroup::Child ? 18.0 : 21.0;
+  const double llIntercept = p.group == AgeGroup::Child ? 26.0 : 29.0;
   p.lumbarLordosis = 0.6 * p.pelvicIncidence + llIntercept + rng.normal(0.0, 6.0);
   p.thoracicKyphosis = byGroup(p.group, rng.normal(34.0, 8.0), rng.normal(40.0, 9.0), rng.normal(45.0, 10.0));
-  p.thoracolumbar = rng.normal(-2.0, 3.0);
+  p.thoracolumbar = rng.normal(0.0, 3.0);
   p.cervicothoracic = rng.normal(-1.0, 3.0);
-  p.svaTarget = byGroup(p.group, rng.normal(-15.0, 15.0), rng.normal(0.0, 20.0), rng.normal(15.0, 25.0));
-  p.odhaTarget = rng.normal(-0.4, 3.0);
+  p.svaTarget = byGroup(p.group, rng.normal(-5.0, 15.0), rng.normal(0.0, 20.0), rng.normal(15.0, 25.0));
+  p.cervicalMismatch = rng.normal(16.0, 7.0);
   p.pelvicRadius = rng.normalIn(125.0, 10.0, 100.0, 150.0) * p.size;
   p.boneDensity = byGroup(p.group, 0.9, rng.normalIn(1.0, 0.08, 0.8, 1.2), rng.normalIn(0.82, 0.1, 0.6, 1.0));
 

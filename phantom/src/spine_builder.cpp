@@ -152,8 +152,6 @@ double solveDecreasing(const std::function<double(double)>& f, double lo, double
   return 0.5 * (lo + hi);
 }
 
-double tiltDeg(Vec v) { return std::atan2(v.x, v.y) / kRadPerDeg; }
-
 void buildSacrum(const PatientSpec& p, Rng& rng, SpineGeometry& g) {
   // Five segments curving forward (sacral kyphosis), then the coccyx.
   const std::array<double, 5> heights{22, 19, 15, 12, 10};
@@ -287,20 +285,17 @@ SpineGeometry buildSpine(const PatientSpec& p, Rng& rng) {
   stack(input, g.sacralSlope, g.vertebrae, g.s1Anterior);
   placeFemoralHeads(p, rng, g);
 
-  // Cervical lordosis: solved so the dens sits over the hip axis at the ODHA target.
+  // Cervical lordosis follows the T1 slope (T1S - CL, Le Huec et al. 2015), within [-30, 50].
   const auto densPoint = [&](double fractionOfLength) {
     const auto& c2 = g.vertebrae[kC2];
     const Vec base = c2.superiorPosterior + 0.42 * c2.depth * along(c2.superiorInclination);
     const Vec axis = rotate(cranial(c2.superiorInclination), 12.0);  // the dens leans back
     return base + fractionOfLength * 15.0 * p.size * axis;
   };
-  auto odhaFor = [&](double cl) {
-    setCervical(pieces, cl, cervicalShares);
-    stack(input, g.sacralSlope, g.vertebrae, g.s1Anterior);
-    return tiltDeg(densPoint(0.5) - g.hipAxis);
-  };
-  g.cervicalLordosis = solveDecreasing([&](double cl) { return odhaFor(cl) - p.odhaTarget; }, -35.0, 70.0);
-  odhaFor(g.cervicalLordosis);  // final chain with the solved lordosis
+  const double t1Slope = -g.vertebrae[kT1].superiorInclination;
+  g.cervicalLordosis = std::clamp(t1Slope - p.cervicalMismatch, -30.0, 50.0);
+  setCervical(pieces, g.cervicalLordosis, cervicalShares);
+  stack(input, g.sacralSlope, g.vertebrae, g.s1Anterior);
   g.densCentre = densPoint(0.5);
   g.densTip = densPoint(1.0);
   g.densRadius = 4.8 * p.size;

@@ -56,7 +56,7 @@ std::string truthToJson(const PhantomCase& c) {
              {"CL", round3(g.cervicalLordosis)},
              {"SVA_target_mm", round3(p.svaTarget)},
              {"SVA_reached_mm", round3(g.svaReached)},
-             {"ODHA_target", round3(p.odhaTarget)},
+             {"T1S_minus_CL", round3(p.cervicalMismatch)},
              {"pelvic_radius_mm", round3(p.pelvicRadius)}};
   root["phantom"] = Json{{"generator", "sagitta phantom"},
                          {"seed", seed},

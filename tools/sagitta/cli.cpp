@@ -5,7 +5,6 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 
 #include "arguments.hpp"
 #include "sagitta/core/errors.hpp"
@@ -27,6 +26,7 @@ constexpr const char* kUsage =
     "  report     IN.dcm --landmarks L.json --out DIR\n"
     "             TID 1500 SR, overlay Secondary Capture and parameters JSON for given landmarks\n"
     "  dump-sr    SR.dcm   our SR back as landmarks and parameters JSON\n"
+    "  info       IN.dcm   decode a radiograph; print identifiers, view, calibration, window\n"
     "  version    print the version\n"
     "\n"
     "exit status: 0 success, 1 internal error, 2 bad input or usage\n";
@@ -36,12 +36,12 @@ constexpr const char* kUsage =
 std::string readInputFile(const std::string& path, std::istream& in, std::size_t maxBytes) {
   std::string content;
   auto readAll = [&](std::istream& stream) {
-    std::istreambuf_iterator<char> it(stream), end;
-    for (; it != end; ++it) {
-      if (content.size() >= maxBytes) {
+    char chunk[65536];
+    while (stream.read(chunk, sizeof chunk) || stream.gcount() > 0) {
+      content.append(chunk, static_cast<std::size_t>(stream.gcount()));
+      if (content.size() > maxBytes) {
         throw core::InvalidInput(path + " is larger than " + std::to_string(maxBytes) + " bytes");
       }
-      content.push_back(*it);
     }
   };
   if (path == "-") {
@@ -68,6 +68,7 @@ int run(const std::vector<std::string>& args, Streams io) {
     if (command == "phantom") return runPhantom(rest, io);
     if (command == "report") return runReport(rest, io);
     if (command == "dump-sr") return runDumpSr(rest, io);
+    if (command == "info") return runInfo(rest, io);
     if (command == "version" || command == "--version") {
       io.out << "sagitta " << kVersion << "\n";
       return kExitOk;

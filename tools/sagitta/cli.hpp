@@ -27,6 +27,7 @@ int runCatalogue(const std::vector<std::string>& args, Streams io);
 int runPhantom(const std::vector<std::string>& args, Streams io);
 int runReport(const std::vector<std::string>& args, Streams io);
 int runDumpSr(const std::vector<std::string>& args, Streams io);
+int runInfo(const std::vector<std::string>& args, Streams io);
 
 // Reads a whole file ("-" = the input stream), refusing anything over maxBytes.
 // Throws sagitta::core::InvalidInput with the reason.

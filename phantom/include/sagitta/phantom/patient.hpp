@@ -63,7 +63,7 @@ struct PatientSpec {
   double thoracolumbar = -2.0;     // T12 body + T12-L1 disc, lordosis-positive
   double cervicothoracic = 0.0;    // C7 body + C7-T1 disc
   double svaTarget = 10.0;         // balance the pelvis is rotated to reach (mm)
-  double odhaTarget = -0.4;        // head balance the cervical lordosis is solved for (deg)
+  double cervicalMismatch = 16.0;  // T1S - CL (deg): the cervical lordosis follows the T1 slope
   double pelvicRadius = 120.0;     // hip axis to S1 endplate midpoint (mm)
   double degeneration = 0.0;       // 0..1
   double boneDensity = 1.0;        // trabecular attenuation factor

@@ -68,7 +68,7 @@ struct SpineGeometry {
 };
 
 // Builds the spine from S1 upwards (see docs/PHANTOM.md): segmental angles from the shape
-// targets, pelvic tilt solved for the SVA target and cervical lordosis for the ODHA target.
+// targets, pelvic tilt solved for the SVA target, cervical lordosis from the T1 slope.
 SpineGeometry buildSpine(const PatientSpec& patient, Rng& rng);
 
 }  // namespace sagitta::phantom
