@@ -273,6 +273,27 @@ TEST_F(DicomReader, ZeroPixelSpacingFallsBackToImagerPixelSpacing) {
 
 // python3-pydicom ships ~94 sample files of every kind: each is read or refused with a typed
 // error, never a crash.
+TEST(DicomReaderSamples, MultiFrameUsesTheFirstFrameWithAWarning) {
+  const fs::path file = "/usr/lib/python3/dist-packages/pydicom/data/test_files/rtdose.dcm";
+  if (!fs::exists(file)) GTEST_SKIP() << "python3-pydicom not installed";
+  const Radiograph r = readRadiograph(file.string());  // 15 frames, 32-bit, no window
+  EXPECT_EQ(r.info.frames, 15);
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NE(r.warnings.front().find("multi-frame image (15 frames): the first frame is used"), std::string::npos);
+  EXPECT_EQ(r.window, "percentile");
+  EXPECT_EQ(r.display.rows, r.info.rows);
+}
+
+TEST(DicomReaderSamples, SignedSixteenBitWithRescaleDecodes) {
+  const fs::path file = "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm";
+  if (!fs::exists(file)) GTEST_SKIP() << "python3-pydicom not installed";
+  const Radiograph r = readRadiograph(file.string());
+  EXPECT_TRUE(r.info.signedPixels);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(r.display, mean, sd);
+  EXPECT_GT(sd[0], 10.0);
+}
+
 TEST(DicomReaderSamples, PydicomTestFilesNeverCrash) {
   const fs::path dir = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
   if (!fs::exists(dir)) GTEST_SKIP() << "python3-pydicom not installed";

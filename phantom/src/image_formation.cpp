@@ -90,9 +90,19 @@ FormedImage formImage(const Scene& scene, const Placement& placement, const Expo
   const cv::Mat grainLow = texture(size, spacing, amplitude, cvRng);
   const detail::BilinearRows soft(softLow, size), grain(grainLow, size);
 
-  // Bone and metal at full resolution.
-  Layers layers{cv::Mat::zeros(size, CV_32F), cv::Mat::zeros(size, CV_32F)};
-  rasterize(scene, placement, layers);
+  // Bone and metal at full resolution in one buffer: trabecular bone first, modulated by the
+  // texture, then cortical bone and metal on top.
+  cv::Mat image = cv::Mat::zeros(size, CV_32F);
+  rasterize(scene, placement, LayerGroup::Trabecular, image);
+  {
+    std::vector<float> grainRow(width);
+    for (int r = 0; r < size.height; ++r) {
+      grain.row(r, grainRow.data());
+      float* row = image.ptr<float>(r);
+      for (std::size_t c = 0; c < width; ++c) row[c] *= grainRow[c];
+    }
+  }
+  rasterize(scene, placement, LayerGroup::Dense, image);
 
   // Stitched fields: each with its own exposure and heel-effect gradient; a seam line.
   std::vector<float> rowGain(static_cast<std::size_t>(size.height));
@@ -115,22 +125,18 @@ FormedImage formImage(const Scene& scene, const Placement& placement, const Expo
     start = end;
   }
 
-  // Pass 1: transmission, I = gain * exp(-mu), into the trabecular buffer (reused from here on).
-  cv::Mat& image = layers.trabecular;
+  // Pass 1: transmission, I = gain * exp(-mu), in place.
   {
-    std::vector<float> softRow(width), grainRow(width);
+    std::vector<float> softRow(width);
     for (int r = 0; r < size.height; ++r) {
       soft.row(r, softRow.data());
-      grain.row(r, grainRow.data());
       float* out = image.ptr<float>(r);
-      const float* dense = layers.dense.ptr<float>(r);
       const float seam = rowSeam[static_cast<std::size_t>(r)];
-      for (std::size_t c = 0; c < width; ++c) out[c] = -(softRow[c] + out[c] * grainRow[c] + dense[c] + seam);
+      for (std::size_t c = 0; c < width; ++c) out[c] = -(softRow[c] + out[c] + seam);
       cv::Mat row(1, size.width, CV_32F, out);
       cv::exp(row, row);
       row *= rowGain[static_cast<std::size_t>(r)];
     }
-    layers.dense.release();
   }
 
   // Scatter from the body only, very smooth: computed coarse.
@@ -187,14 +193,17 @@ FormedImage formImage(const Scene& scene, const Placement& placement, const Expo
   const auto inverseN0 = static_cast<float>(iRef / (exposure.photonsAtPelvis * pixelArea));
   const auto electronic = static_cast<float>(std::pow(0.6 * static_cast<double>(inverseN0), 2.0));
 
-  // Pass 2: scatter, collimation, noise, logarithm, in place.
+  // Pass 2: scatter, collimation, noise, logarithm, in place. Unit normal noise is read from a
+  // 1 M-sample tile at a random offset per row: white to the eye, and 20x cheaper than drawing
+  // a normal per pixel.
   {
     std::vector<float> scatterRow(width);
-    cv::Mat noise(1, size.width, CV_32F);
+    const int tile = std::min(1 << 20, size.area());
+    cv::Mat noise(1, tile + size.width, CV_32F);
+    cvRng.fill(noise, cv::RNG::NORMAL, 0.0, 1.0);
     for (int r = 0; r < size.height; ++r) {
       scatter.row(r, scatterRow.data());
-      cvRng.fill(noise, cv::RNG::NORMAL, 0.0, 1.0);
-      const float* n = noise.ptr<float>(0);
+      const float* n = noise.ptr<float>(0) + cvRng.uniform(0, tile);
       float* row = image.ptr<float>(r);
       const auto [first, last] = exposedColumns(r);
       for (int c = 0; c < first; ++c) row[c] = leak;

@@ -13,9 +13,7 @@ namespace {
 constexpr int kShift = 4;  // fixed-point bits for sub-pixel drawing
 constexpr double kScale = 1 << kShift;
 
-cv::Mat& target(Layers& layers, Layer layer) {
-  return layer == Layer::Trabecular ? layers.trabecular : layers.dense;
-}
+bool inGroup(Layer layer, LayerGroup group) { return (layer == Layer::Trabecular) == (group == LayerGroup::Trabecular); }
 
 // Bounding box of pixel points, padded, clipped to the image; empty when outside.
 cv::Rect boundsOf(const std::vector<cv::Point2d>& points, double pad, const cv::Size& size) {
@@ -57,8 +55,7 @@ std::vector<cv::Point2d> toPixels(const std::vector<Vec>& points, const Placemen
   return out;
 }
 
-void drawPolygon(const Polygon& polygon, const Placement& placement, Layers& layers) {
-  cv::Mat& layer = target(layers, polygon.layer);
+void drawPolygon(const Polygon& polygon, const Placement& placement, cv::Mat& layer) {
   const auto pixels = toPixels(polygon.points, placement);
   const cv::Rect roi = boundsOf(pixels, 2.0, layer.size());
   if (roi.empty()) return;
@@ -68,8 +65,7 @@ void drawPolygon(const Polygon& polygon, const Placement& placement, Layers& lay
   accumulate(layer, roi, mask, polygon.value);
 }
 
-void drawStroke(const Stroke& stroke, const Placement& placement, Layers& layers) {
-  cv::Mat& layer = target(layers, stroke.layer);
+void drawStroke(const Stroke& stroke, const Placement& placement, cv::Mat& layer) {
   const double widthPx = stroke.widthMm / placement.columnSpacing;
   const int thickness = std::max(1, static_cast<int>(std::lround(widthPx)));
   // Keep the line integral when the drawn line is wider than the structure.
@@ -83,8 +79,7 @@ void drawStroke(const Stroke& stroke, const Placement& placement, Layers& layers
   accumulate(layer, roi, mask, value);
 }
 
-void drawSphere(const Sphere& sphere, const Placement& placement, Layers& layers) {
-  cv::Mat& layer = target(layers, sphere.layer);
+void drawSphere(const Sphere& sphere, const Placement& placement, cv::Mat& layer) {
   const cv::Point2d c = placement.toPixel(sphere.centre);
   const double rx = sphere.radius / placement.columnSpacing, ry = sphere.radius / placement.rowSpacing;
   const cv::Rect roi = cv::Rect(static_cast<int>(std::floor(c.x - rx - 1)), static_cast<int>(std::floor(c.y - ry - 1)),
@@ -107,7 +102,7 @@ void drawSphere(const Sphere& sphere, const Placement& placement, Layers& layers
   }
 }
 
-void drawLabel(const Label& label, const Placement& placement, Layers& layers) {
+void drawLabel(const Label& label, const Placement& placement, cv::Mat& layer) {
   const cv::Point2d p = placement.toPixel(label.position);
   const double heightPx = label.heightMm / placement.rowSpacing;
   const double fontScale = heightPx / 22.0;  // FONT_HERSHEY_SIMPLEX capital height ~22 px at scale 1
@@ -116,12 +111,12 @@ void drawLabel(const Label& label, const Placement& placement, Layers& layers) {
   const cv::Size size = cv::getTextSize(label.text, cv::FONT_HERSHEY_SIMPLEX, fontScale, thickness, &baseline);
   const cv::Rect roi = cv::Rect(static_cast<int>(p.x) - 2, static_cast<int>(p.y) - size.height - 2, size.width + 4,
                                 size.height + baseline + 4) &
-                       cv::Rect(0, 0, layers.dense.cols, layers.dense.rows);
+                       cv::Rect(0, 0, layer.cols, layer.rows);
   if (roi.empty()) return;
   cv::Mat mask = cv::Mat::zeros(roi.size(), CV_8U);
   cv::putText(mask, label.text, {static_cast<int>(p.x) - roi.x, static_cast<int>(p.y) - roi.y},
               cv::FONT_HERSHEY_SIMPLEX, fontScale, cv::Scalar(255), thickness, cv::LINE_AA);
-  accumulate(layers.dense, roi, mask, label.value);
+  accumulate(layer, roi, mask, label.value);
 }
 
 // Linear interpolation of the envelope at height y (rows sorted by decreasing y).
@@ -158,11 +153,24 @@ double segmentDistance(Vec p, Vec a, Vec b) {
 
 }  // namespace
 
+void rasterize(const Scene& scene, const Placement& placement, LayerGroup group, cv::Mat& image) {
+  for (const auto& polygon : scene.polygons) {
+    if (inGroup(polygon.layer, group)) drawPolygon(polygon, placement, image);
+  }
+  for (const auto& stroke : scene.strokes) {
+    if (inGroup(stroke.layer, group)) drawStroke(stroke, placement, image);
+  }
+  for (const auto& sphere : scene.spheres) {
+    if (inGroup(sphere.layer, group)) drawSphere(sphere, placement, image);
+  }
+  if (group == LayerGroup::Dense) {
+    for (const auto& label : scene.labels) drawLabel(label, placement, image);
+  }
+}
+
 void rasterize(const Scene& scene, const Placement& placement, Layers& layers) {
-  for (const auto& polygon : scene.polygons) drawPolygon(polygon, placement, layers);
-  for (const auto& stroke : scene.strokes) drawStroke(stroke, placement, layers);
-  for (const auto& sphere : scene.spheres) drawSphere(sphere, placement, layers);
-  for (const auto& label : scene.labels) drawLabel(label, placement, layers);
+  rasterize(scene, placement, LayerGroup::Trabecular, layers.trabecular);
+  rasterize(scene, placement, LayerGroup::Dense, layers.dense);
 }
 
 cv::Mat rasterizeSoftTissue(const Scene& scene, const Placement& placement, int factor) {

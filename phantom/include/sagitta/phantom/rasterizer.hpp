@@ -30,6 +30,10 @@ struct Layers {
   cv::Mat dense;       // CV_32F: cortical and metal
 };
 
+// Adds the trabecular primitives, or the dense ones (cortical, metal, labels), into one image.
+enum class LayerGroup { Trabecular, Dense };
+void rasterize(const Scene& scene, const Placement& placement, LayerGroup group, cv::Mat& image);
+// Both groups, each into its own layer.
 void rasterize(const Scene& scene, const Placement& placement, Layers& layers);
 
 // The soft-tissue envelope, lungs, arms and gas on a coarse grid (cell size factor pixels),
