@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config git
   # libraries
-  nlohmann-json3-dev libopencv-dev libdcmtk-dev
+  nlohmann-json3-dev libopencv-dev libdcmtk-dev libtorch-dev
   # DICOM tools used by tests (dcmdump, storescu) and validators (dciodvfy, DicomSRValidator)
   dcmtk dicom3tools pixelmed-apps python3-pydicom nodejs
   # tests and benchmarks
