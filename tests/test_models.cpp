@@ -141,3 +141,55 @@ TEST(Network, LearnsToFindBrightDots) {
 
 }  // namespace
 }  // namespace sagitta::models
+
+#include "sagitta/models/input_geometry.hpp"
+
+namespace sagitta::models {
+namespace {
+
+TEST(InputGeometry, LetterboxKeepsTheAspectAndCentres) {
+  // A 3000 x 7200 film fits 864 rows: scale 0.12, 360 columns wide, 60 columns of padding each side.
+  const auto g = InputGeometry::fit({3000, 7200}, 864, 480);
+  EXPECT_DOUBLE_EQ(g.scale, 0.12);
+  EXPECT_DOUBLE_EQ(g.offsetX, 60.0);
+  EXPECT_DOUBLE_EQ(g.offsetY, 0.0);
+  // The source's top-left corner is the input's (60, 0); its centre is the input's centre.
+  const auto corner = g.toNormalised({0.0, 0.0});
+  EXPECT_NEAR(corner.x, 2.0 * 60.0 / 480.0 - 1.0, 1e-12);
+  EXPECT_NEAR(corner.y, -1.0, 1e-12);
+  const auto centre = g.toNormalised({1500.0, 3600.0});
+  EXPECT_NEAR(centre.x, 0.0, 1e-12);
+  EXPECT_NEAR(centre.y, 0.0, 1e-12);
+}
+
+TEST(InputGeometry, SourcePixelsRoundTripExactly) {
+  const auto g = InputGeometry::fit({2417, 6881}, 864, 480);
+  for (const cv::Point2d p : {cv::Point2d{0.5, 0.5}, cv::Point2d{1200.25, 3333.75}, cv::Point2d{2416.5, 6880.5}}) {
+    const auto back = g.toSource(g.toNormalised(p));
+    EXPECT_NEAR(back.x, p.x, 1e-9);
+    EXPECT_NEAR(back.y, p.y, 1e-9);
+  }
+  core::LandmarkSet set;
+  set.set(core::LandmarkId::S1_A, {1000.0, 5000.0, std::nullopt});
+  const auto [targets, visible] = toTargets(set, g);
+  EXPECT_EQ(visible.sum().item<double>(), 1.0);
+  const auto restored = toLandmarks(targets, g);
+  EXPECT_NEAR(restored.at(core::LandmarkId::S1_A).x, 1000.0, 1e-4);  // float32 targets
+  EXPECT_NEAR(restored.at(core::LandmarkId::S1_A).y, 5000.0, 1e-3);
+}
+
+TEST(InputGeometry, InputTensorIsNormalisedAndPadded) {
+  cv::Mat film(720, 300, CV_8U);
+  cv::randu(film, 0, 255);
+  const auto g = InputGeometry::fit(film.size(), 864, 480);
+  const auto x = toInputTensor(film, g);
+  EXPECT_EQ(x.sizes(), (std::vector<int64_t>{1, 864, 480}));
+  EXPECT_EQ(x[0][400][0].item<float>(), 0.0F);  // padding column
+  const auto area = x.index({0, torch::indexing::Slice(), torch::indexing::Slice(static_cast<int64_t>(g.offsetX) + 1,
+                                                                                   static_cast<int64_t>(g.offsetX + 300 * g.scale) - 1)});
+  EXPECT_NEAR(area.mean().item<double>(), 0.0, 0.05);
+  EXPECT_NEAR(area.std().item<double>(), 1.0, 0.05);
+}
+
+}  // namespace
+}  // namespace sagitta::models
