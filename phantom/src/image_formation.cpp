@@ -39,19 +39,6 @@ cv::Mat texture(const cv::Size& size, double spacing, double amplitude, cv::RNG&
   return noise;  // coarse: upsampled row by row
 }
 
-// Percentile of a strided sample of the pixels where mask != 0 (mask may be empty).
-std::vector<float> sample(const cv::Mat& image, const cv::Mat& mask, int stride) {
-  std::vector<float> values;
-  for (int r = 0; r < image.rows; r += stride) {
-    const float* row = image.ptr<float>(r);
-    const std::uint8_t* m = mask.empty() ? nullptr : mask.ptr<std::uint8_t>(r);
-    for (int c = (r / stride) % stride; c < image.cols; c += stride) {
-      if (m == nullptr || m[c] != 0) values.push_back(row[c]);
-    }
-  }
-  return values;
-}
-
 float percentile(std::vector<float>& values, double q) {
   if (values.empty()) return 0.0F;
   const auto k = static_cast<std::size_t>(q * static_cast<double>(values.size() - 1));
@@ -187,7 +174,8 @@ FormedImage formImage(const Scene& scene, const Placement& placement, const Expo
   // Quantum and electronic noise; the AEC sets the dose at the hips.
   const cv::Point2d hip = placement.toPixel(scene.exposurePoint);
   const int hipRow = std::clamp(static_cast<int>(hip.y), 0, size.height - 1);
-  std::vector<float> pelvisRow = sample(image.rowRange(hipRow, hipRow + 1), {}, 1);
+  const float* hipPixels = image.ptr<float>(hipRow);
+  std::vector<float> pelvisRow(hipPixels, hipPixels + size.width);
   const double iRef = std::max(1e-6, static_cast<double>(percentile(pelvisRow, 0.3)));
   const double pixelArea = (spacing / 0.15) * (placement.rowSpacing / 0.15);
   const auto inverseN0 = static_cast<float>(iRef / (exposure.photonsAtPelvis * pixelArea));

@@ -3,14 +3,9 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <ostream>
-#include <sstream>
 #include <stdexcept>
-
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "arguments.hpp"
 #include "cli.hpp"
