@@ -30,14 +30,28 @@ torch::Tensor wing(const torch::Tensor& x, const WingParameters& p) {
   return torch::where(a < p.width, p.width * torch::log1p(a / p.epsilon), a - c);
 }
 
-torch::Tensor gaussianTargets(const torch::Tensor& coordinates, int64_t height, int64_t width, double sigma) {
+namespace {
+
+// Squared distance of every heatmap pixel centre to the coordinates, [B, K, H, W].
+torch::Tensor squaredDistances(const torch::Tensor& coordinates, int64_t height, int64_t width) {
   const auto options = coordinates.options();
   // Normalised -> heatmap pixel-centre units (column j has centre j in these units).
   const auto x = ((coordinates.select(-1, 0) + 1.0) * (static_cast<double>(width) / 2.0) - 0.5).unsqueeze(-1).unsqueeze(-1);
   const auto y = ((coordinates.select(-1, 1) + 1.0) * (static_cast<double>(height) / 2.0) - 0.5).unsqueeze(-1).unsqueeze(-1);
   const auto xs = torch::arange(width, options).view({1, 1, 1, width});
   const auto ys = torch::arange(height, options).view({1, 1, height, 1});
-  const auto g = torch::exp(-((xs - x).pow(2) + (ys - y).pow(2)) / (2.0 * sigma * sigma));
+  return (xs - x).pow(2) + (ys - y).pow(2);
+}
+
+}  // namespace
+
+torch::Tensor gaussianTargets(const torch::Tensor& coordinates, int64_t height, int64_t width, double sigma) {
+  const auto g = torch::exp(-squaredDistances(coordinates, height, width) / (2.0 * sigma * sigma));
+  return g / g.sum({2, 3}, true).clamp_min(1e-12);
+}
+
+torch::Tensor exponentialTargets(const torch::Tensor& coordinates, int64_t height, int64_t width, double sigma) {
+  const auto g = torch::exp(-squaredDistances(coordinates, height, width).sqrt() / sigma);
   return g / g.sum({2, 3}, true).clamp_min(1e-12);
 }
 
@@ -61,7 +75,10 @@ LossTerms landmarkLoss(const torch::Tensor& stage1Logits, const torch::Tensor& s
   auto perLandmark = [&](const torch::Tensor& t) {
     const auto w1 = wingPerLandmark(first.coordinates, t, c);
     const auto w2 = wingPerLandmark(second.coordinates, t, c);
-    const auto js = jensenShannon(second.probabilities, gaussianTargets(t, h, w, c.targetSigma));
+    if (c.target == HeatmapTarget::None) return std::tuple{w1, w2, torch::zeros_like(w2)};
+    const auto goal = c.target == HeatmapTarget::Gaussian ? gaussianTargets(t, h, w, c.targetSigma)
+                                                          : exponentialTargets(t, h, w, c.targetSigma);
+    const auto js = jensenShannon(second.probabilities, goal);
     return std::tuple{w1, w2, js};
   };
   const auto [w1, w2, js] = perLandmark(targets);

@@ -8,6 +8,7 @@
 
 #include "arguments.hpp"
 #include "sagitta/core/errors.hpp"
+#include "sagitta/models/errors.hpp"
 #include "sagitta/version.hpp"
 
 namespace sagitta::cli {
@@ -27,6 +28,14 @@ constexpr const char* kUsage =
     "             TID 1500 SR, overlay Secondary Capture and parameters JSON for given landmarks\n"
     "  dump-sr    SR.dcm   our SR back as landmarks and parameters JSON\n"
     "  info       IN.dcm   decode a radiograph; print identifiers, view, calibration, window\n"
+    "  analyze    IN.dcm --out DIR [--bundle B] [--format json|table]\n"
+    "             find the 45 landmarks, measure, write SR, overlay SC and JSON\n"
+    "  eval       --data DIR [--bundle B] [--out DIR]\n"
+    "             the paper's metrics on a labelled folder (Markdown, CSV, PNG plots)\n"
+    "  bundle     --member RUN [--member RUN] --out DIR [--name N] [--version V]\n"
+    "             package trained runs as a model bundle (ensemble kept when it helps)\n"
+    "  train      --config FILE.json [--resume]\n"
+    "             train a landmark network on phantoms and / or an annotated folder\n"
     "  version    print the version\n"
     "\n"
     "exit status: 0 success, 1 internal error, 2 bad input or usage\n";
@@ -69,6 +78,10 @@ int run(const std::vector<std::string>& args, Streams io) {
     if (command == "report") return runReport(rest, io);
     if (command == "dump-sr") return runDumpSr(rest, io);
     if (command == "info") return runInfo(rest, io);
+    if (command == "train") return runTrain(rest, io);
+    if (command == "analyze" || command == "analyse") return runAnalyze(rest, io);
+    if (command == "eval") return runEval(rest, io);
+    if (command == "bundle") return runBundle(rest, io);
     if (command == "version" || command == "--version") {
       io.out << "sagitta " << kVersion << "\n";
       return kExitOk;
@@ -78,6 +91,9 @@ int run(const std::vector<std::string>& args, Streams io) {
     io.err << "sagitta " << command << ": " << e.what() << "\n";
     return kExitBadInput;
   } catch (const core::Error& e) {
+    io.err << "sagitta " << command << ": " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const models::ModelError& e) {
     io.err << "sagitta " << command << ": " << e.what() << "\n";
     return kExitBadInput;
   } catch (const std::exception& e) {

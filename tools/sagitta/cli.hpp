@@ -28,6 +28,10 @@ int runPhantom(const std::vector<std::string>& args, Streams io);
 int runReport(const std::vector<std::string>& args, Streams io);
 int runDumpSr(const std::vector<std::string>& args, Streams io);
 int runInfo(const std::vector<std::string>& args, Streams io);
+int runTrain(const std::vector<std::string>& args, Streams io);
+int runAnalyze(const std::vector<std::string>& args, Streams io);
+int runEval(const std::vector<std::string>& args, Streams io);
+int runBundle(const std::vector<std::string>& args, Streams io);
 
 // Reads a whole file ("-" = the input stream), refusing anything over maxBytes.
 // Throws sagitta::core::InvalidInput with the reason.

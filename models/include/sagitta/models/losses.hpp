@@ -23,6 +23,12 @@ torch::Tensor wing(const torch::Tensor& x, const WingParameters& p = {});
 // heatmap pixels; each [H, W] map sums to 1.
 torch::Tensor gaussianTargets(const torch::Tensor& coordinates, int64_t height, int64_t width, double sigma);
 
+// The exponential alternative of eq. 3: exp(-d / sigma), normalised the same way.
+torch::Tensor exponentialTargets(const torch::Tensor& coordinates, int64_t height, int64_t width, double sigma);
+
+// seeds/000 selects between Gaussian, exponential or no heatmap regularisation.
+enum class HeatmapTarget { Gaussian, Exponential, None };
+
 // Jensen-Shannon divergence of two distributions over the last two axes, [B, K] (nats).
 torch::Tensor jensenShannon(const torch::Tensor& p, const torch::Tensor& q);
 
@@ -30,6 +36,7 @@ struct LossConfig {
   WingParameters wing;
   double inputWidth = 480.0, inputHeight = 864.0;  // converts normalised units to input pixels
   double jsWeight = 1.0;
+  HeatmapTarget target = HeatmapTarget::Gaussian;
   double targetSigma = 1.5;   // heatmap pixels
   int64_t femoralHeadA = 20;  // channel indices of the unordered pair (LANDMARKS.md order)
   int64_t femoralHeadB = 21;

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The paper's evaluation (seeds/000, Table 1 and Fig. 3) on a labelled folder, through the same
+// path as production: full-size decode, inference, measurement. Per landmark: the error in mm;
+// per parameter: predicted against the value measured on the true landmarks.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sagitta/core/parameter_catalogue.hpp"
+#include "sagitta/models/inference_engine.hpp"
+#include "sagitta/models/localisation_error.hpp"
+
+namespace sagitta::models {
+
+struct EvaluatedImage {
+  std::string name;
+  bool accepted = true;
+  std::vector<std::string> reasons;
+  ImageErrors errors;
+  std::array<double, core::kParameterCount> predicted{}, truth{};  // NaN where not measured
+  double inferenceSeconds = 0.0;
+};
+
+struct ParameterStatistics {
+  int n = 0;
+  double mae = 0.0, sdAbs = 0.0, medianAbs = 0.0, q1Abs = 0.0, q3Abs = 0.0, pearsonR = 0.0;
+  double meanDifference = 0.0, sdDifference = 0.0;  // Bland-Altman bias and spread
+};
+
+struct Evaluation {
+  std::vector<EvaluatedImage> images;
+  ErrorSummary landmarks;  // over the accepted images
+  std::array<ParameterStatistics, core::kParameterCount> parameters{};
+};
+
+using EvaluationProgress = std::function<void(std::size_t done, std::size_t total)>;
+
+// Every NAME.json with NAME.dcm (or NAME.png, calibrated by its JSON) in the folder.
+Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, const EvaluationProgress& progress = {});
+
+ParameterStatistics parameterStatistics(const std::vector<double>& predicted, const std::vector<double>& truth);
+
+}  // namespace sagitta::models

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The `sagitta train --config FILE` configuration (docs/TRAINING.md), read once into a typed
+// struct. Unknown keys are errors, so that a misspelt option never silently does nothing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sagitta/models/dataset.hpp"
+#include "sagitta/models/losses.hpp"
+#include "sagitta/models/network.hpp"
+#include "sagitta/models/sample.hpp"
+
+namespace sagitta::models {
+
+struct PhantomData {
+  PhantomSource train;       // e.g. seed 1, 3000 cases
+  PhantomSource validation;  // a different seed: no patient is shared
+  int threads = 2;           // generation threads
+};
+
+struct FolderData {
+  std::string path;
+  double validationFraction = 0.15;
+};
+
+struct TrainConfig {
+  std::string name = "member";  // the member's name in a bundle
+  NetworkConfig network;
+  LossConfig loss;
+  std::optional<PhantomData> phantom;
+  std::optional<FolderData> folder;
+  AugmentationRanges augmentation;
+  int epochs = 60;
+  int batchSize = 8;
+  double learningRate = 2e-3;
+  int learningRateDropEpoch = 45;   // the paper: 0.005 -> 0.0005 at epoch 100 of 120
+  double learningRateDropFactor = 0.1;
+  int patience = 12;                // epochs without improvement before stopping (paper: 20)
+  std::uint64_t seed = 7;
+  int threads = 2;                  // intra-op threads
+  std::string device = "auto";
+  double timeLimitMinutes = 0.0;    // 0: none; otherwise stop after the epoch that passes it
+  std::string output;               // run folder: checkpoints, log, history
+};
+
+// Throws ConfigError with the offending key. Relative paths are taken from the config's folder.
+TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& baseFolder);
+
+std::string heatmapTargetKey(HeatmapTarget target);
+
+}  // namespace sagitta::models

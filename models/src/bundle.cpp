@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "sagitta/models/bundle.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sagitta/core/landmark_catalogue.hpp"
+#include "sagitta/core/sha256.hpp"
+#include "sagitta/models/errors.hpp"
+
+namespace sagitta::models {
+namespace fs = std::filesystem;
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw BundleError("cannot read " + path.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Json networkJson(const NetworkConfig& n) {
+  return Json{{"base_channels", n.baseChannels}, {"pyramid_channels", n.pyramidChannels},
+              {"blocks_per_stage", n.blocksPerStage}, {"input_height", n.inputHeight},
+              {"input_width", n.inputWidth}, {"landmarks", n.landmarks}};
+}
+
+NetworkConfig networkFromJson(const Json& j) {
+  NetworkConfig n;
+  n.baseChannels = j.at("base_channels").get<int64_t>();
+  n.pyramidChannels = j.at("pyramid_channels").get<int64_t>();
+  n.blocksPerStage = j.at("blocks_per_stage").get<int64_t>();
+  n.inputHeight = j.at("input_height").get<int64_t>();
+  n.inputWidth = j.at("input_width").get<int64_t>();
+  n.landmarks = j.at("landmarks").get<int64_t>();
+  if (n.baseChannels < 1 || n.baseChannels > 512 || n.pyramidChannels < 1 || n.pyramidChannels > 1024 ||
+      n.blocksPerStage < 0 || n.blocksPerStage > 16 || n.inputHeight < 32 || n.inputWidth < 32 ||
+      n.inputHeight > 4096 || n.inputWidth > 4096 || n.inputHeight % 32 != 0 || n.inputWidth % 32 != 0) {
+    throw BundleError("a member's network configuration is out of range");
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string fileSha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw BundleError("cannot read " + path);
+  core::Sha256 hash;
+  char chunk[1 << 16];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) hash.update(chunk, static_cast<std::size_t>(in.gcount()));
+  return core::toHex(hash.finish());
+}
+
+std::string manifestToJson(const BundleManifest& m) {
+  Json landmarks = Json::array();
+  for (const auto& info : core::landmarkCatalogue()) landmarks.push_back(std::string(info.key));
+  Json members = Json::array();
+  for (const auto& member : m.members) {
+    members.push_back(Json{{"name", member.name}, {"file", member.file}, {"sha256", member.sha256},
+                           {"heatmap_target", member.heatmapTarget}, {"network", networkJson(member.network)}});
+  }
+  const Json root{
+      {"format", "sagitta-model-bundle"},
+      {"format_version", m.formatVersion},
+      {"name", m.name},
+      {"version", m.version},
+      {"input", {{"height", m.inputHeight}, {"width", m.inputWidth}, {"channels", 1}, {"normalisation", kNormalisation}}},
+      {"output", "stage-2 DSNT coordinates, averaged over the members"},
+      {"landmarks", landmarks},
+      {"members", members},
+      {"gate",
+       {{"min_aspect", m.gate.minAspect},
+        {"max_median_spread_px", m.gate.maxMedianSpreadPx},
+        {"min_contrast", m.gate.minContrast},
+        {"min_span_fraction", m.gate.minSpanFraction}}},
+      {"training", Json::parse(m.trainingJson)},
+      {"metrics", Json::parse(m.metricsJson)},
+      {"source_commit", m.sourceCommit}};
+  return root.dump(2) + "\n";
+}
+
+BundleManifest manifestFromJson(const std::string& text) {
+  Json root;
+  try {
+    root = Json::parse(text);
+  } catch (const Json::parse_error&) {
+    throw BundleError("bundle.json is not valid JSON (truncated or not a bundle)");
+  }
+  try {
+    if (!root.is_object() || root.value("format", std::string()) != "sagitta-model-bundle") {
+      throw BundleError("bundle.json is not a Sagitta model bundle");
+    }
+    BundleManifest m;
+    m.formatVersion = root.at("format_version").get<int>();
+    if (m.formatVersion != kBundleFormatVersion) {
+      throw BundleError("bundle format version " + std::to_string(m.formatVersion) + " is not supported (this build reads " +
+                        std::to_string(kBundleFormatVersion) + ")");
+    }
+    m.name = root.at("name").get<std::string>();
+    m.version = root.at("version").get<std::string>();
+    m.inputHeight = root.at("input").at("height").get<int>();
+    m.inputWidth = root.at("input").at("width").get<int>();
+    const auto& landmarks = root.at("landmarks");
+    const auto& catalogue = core::landmarkCatalogue();
+    if (!landmarks.is_array() || landmarks.size() != catalogue.size()) {
+      throw BundleError("the bundle's landmark list does not have the 45 landmarks of LANDMARKS.md");
+    }
+    for (std::size_t i = 0; i < catalogue.size(); ++i) {
+      if (landmarks[i].get<std::string>() != catalogue[i].key) {
+        throw BundleError("the bundle's landmark order differs from LANDMARKS.md at channel " + std::to_string(i));
+      }
+    }
+    for (const auto& j : root.at("members")) {
+      BundleMember member;
+      member.name = j.at("name").get<std::string>();
+      member.file = j.at("file").get<std::string>();
+      member.sha256 = j.at("sha256").get<std::string>();
+      member.heatmapTarget = j.at("heatmap_target").get<std::string>();
+      member.network = networkFromJson(j.at("network"));
+      if (member.file.empty() || member.file.find("..") != std::string::npos || member.file[0] == '/') {
+        throw BundleError("member file names must be plain names inside the bundle folder");
+      }
+      if (member.network.inputHeight != m.inputHeight || member.network.inputWidth != m.inputWidth ||
+          member.network.landmarks != static_cast<int64_t>(catalogue.size())) {
+        throw BundleError("member " + member.name + " does not match the bundle's input size or landmark count");
+      }
+      m.members.push_back(member);
+    }
+    if (m.members.empty()) throw BundleError("the bundle has no member");
+    const auto& g = root.at("gate");
+    m.gate.minAspect = g.at("min_aspect").get<double>();
+    m.gate.maxMedianSpreadPx = g.at("max_median_spread_px").get<double>();
+    m.gate.minContrast = g.at("min_contrast").get<double>();
+    m.gate.minSpanFraction = g.at("min_span_fraction").get<double>();
+    m.trainingJson = root.value("training", Json::object()).dump();
+    m.metricsJson = root.value("metrics", Json::object()).dump();
+    m.sourceCommit = root.value("source_commit", std::string());
+    return m;
+  } catch (const Json::exception& e) {
+    throw BundleError(std::string("bundle.json lacks a required field or has a wrong type: ") + e.what());
+  }
+}
+
+LoadedBundle loadBundle(const std::string& folder, const torch::Device& device) {
+  LoadedBundle bundle;
+  bundle.folder = folder;
+  const fs::path manifestPath = fs::path(folder) / "bundle.json";
+  if (!fs::exists(manifestPath)) throw BundleError("no bundle.json in " + folder);
+  const auto text = readFile(manifestPath);
+  bundle.sha256 = core::Sha256::hex(text);
+  bundle.manifest = manifestFromJson(text);
+  for (const auto& member : bundle.manifest.members) {
+    const auto path = (fs::path(folder) / member.file).string();
+    if (fileSha256(path) != member.sha256) {
+      throw BundleError("weights " + member.file + " do not match their sha256 in bundle.json (corrupt or replaced)");
+    }
+    LandmarkNetwork network(member.network);
+    try {
+      torch::load(network, path, device);
+    } catch (const c10::Error& e) {
+      throw BundleError("weights " + member.file + " do not fit member " + member.name + "'s network: " +
+                        std::string(e.what_without_backtrace()).substr(0, 200));
+    }
+    network->to(device);
+    network->eval();
+    bundle.networks.push_back(network);
+  }
+  // One forward pass proves the members produce 45 maps for the bundle's input.
+  const torch::InferenceMode guard;
+  const auto probe = torch::zeros({1, 1, bundle.manifest.inputHeight, bundle.manifest.inputWidth}, device);
+  for (auto& network : bundle.networks) {
+    const auto out = network->forward(probe).stage2.coordinates;
+    if (out.size(1) != static_cast<int64_t>(core::kLandmarkCount) || out.size(2) != 2) {
+      throw BundleError("a member does not produce 45 landmarks");
+    }
+  }
+  return bundle;
+}
+
+std::string writeBundle(const std::string& folder, BundleManifest manifest) {
+  for (auto& member : manifest.members) member.sha256 = fileSha256((fs::path(folder) / member.file).string());
+  const auto text = manifestToJson(manifest);
+  std::ofstream(fs::path(folder) / "bundle.json", std::ios::binary | std::ios::trunc) << text;
+  return core::Sha256::hex(text);
+}
+
+}  // namespace sagitta::models

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "sagitta/models/evaluation.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "sagitta/core/errors.hpp"
+#include "sagitta/core/landmarks_json.hpp"
+#include "sagitta/core/measurement.hpp"
+#include "sagitta/dicom/radiograph.hpp"
+#include "sagitta/models/errors.hpp"
+
+namespace sagitta::models {
+namespace fs = std::filesystem;
+namespace {
+
+std::array<double, core::kParameterCount> values(const core::Measurement& m) {
+  std::array<double, core::kParameterCount> v{};
+  for (std::size_t i = 0; i < core::kParameterCount; ++i) v[i] = m.parameters[i].value.value_or(kMissing);
+  return v;
+}
+
+}  // namespace
+
+ParameterStatistics parameterStatistics(const std::vector<double>& predicted, const std::vector<double>& truth) {
+  ParameterStatistics s;
+  std::vector<double> p, t, absolute, difference;
+  for (std::size_t i = 0; i < predicted.size(); ++i) {
+    if (std::isnan(predicted[i]) || std::isnan(truth[i])) continue;
+    p.push_back(predicted[i]);
+    t.push_back(truth[i]);
+    difference.push_back(predicted[i] - truth[i]);
+    absolute.push_back(std::abs(predicted[i] - truth[i]));
+  }
+  s.n = static_cast<int>(p.size());
+  if (s.n == 0) {
+    s.mae = s.sdAbs = s.medianAbs = s.q1Abs = s.q3Abs = s.pearsonR = s.meanDifference = s.sdDifference = kMissing;
+    return s;
+  }
+  const auto mean = [](const std::vector<double>& v) {
+    double sum = 0.0;
+    for (const double x : v) sum += x;
+    return sum / static_cast<double>(v.size());
+  };
+  const auto sd = [&](const std::vector<double>& v) {
+    if (v.size() < 2) return 0.0;
+    const double m = mean(v);
+    double sum = 0.0;
+    for (const double x : v) sum += (x - m) * (x - m);
+    return std::sqrt(sum / static_cast<double>(v.size() - 1));
+  };
+  s.mae = mean(absolute);
+  s.sdAbs = sd(absolute);
+  s.medianAbs = median(absolute);
+  s.q1Abs = quantile(absolute, 0.25);
+  s.q3Abs = quantile(absolute, 0.75);
+  s.meanDifference = mean(difference);
+  s.sdDifference = sd(difference);
+  const double mp = mean(p), mt = mean(t);
+  double sxy = 0.0, sxx = 0.0, syy = 0.0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    sxy += (p[i] - mp) * (t[i] - mt);
+    sxx += (p[i] - mp) * (p[i] - mp);
+    syy += (t[i] - mt) * (t[i] - mt);
+  }
+  s.pearsonR = (sxx > 0.0 && syy > 0.0) ? sxy / std::sqrt(sxx * syy) : kMissing;
+  return s;
+}
+
+Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, const EvaluationProgress& progress) {
+  if (!fs::is_directory(folder)) throw ConfigError("evaluation folder " + folder + " does not exist");
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const auto& p = entry.path();
+    if (p.extension() == ".json" &&
+        (fs::exists(fs::path(p).replace_extension(".dcm")) || fs::exists(fs::path(p).replace_extension(".png")))) {
+      files.push_back(p);
+    }
+  }
+  if (files.empty()) throw ConfigError("evaluation folder " + folder + " has no NAME.json beside a NAME.dcm or NAME.png");
+  std::sort(files.begin(), files.end());
+  Evaluation evaluation;
+  std::vector<ImageErrors> accepted;
+  for (const auto& json : files) {
+    std::ifstream in(json, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    const auto truth = core::parseLandmarksJson(text.str());
+    cv::Mat grey8;
+    core::Calibration calibration = truth.image.calibration;
+    const auto dcm = fs::path(json).replace_extension(".dcm");
+    if (fs::exists(dcm)) {
+      const auto radiograph = dicom::readRadiograph(dcm.string());
+      grey8 = radiograph.display;
+      calibration = radiograph.info.calibration;
+    } else {
+      grey8 = cv::imread(fs::path(json).replace_extension(".png").string(), cv::IMREAD_GRAYSCALE);
+      if (grey8.empty()) throw ConfigError(json.string() + ": its PNG is not readable");
+    }
+    EvaluatedImage image;
+    image.name = json.stem().string();
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto prediction = engine.predict(grey8, calibration);
+    image.inferenceSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    image.accepted = prediction.gate.accepted;
+    image.reasons = prediction.gate.reasons;
+    const auto matched = matchFemoralHeads(prediction.landmarks, truth.landmarks);
+    image.errors = imageErrors(matched, truth.landmarks, calibration.rowSpacingMm, calibration.columnSpacingMm);
+    image.truth = values(core::measure(truth.landmarks, calibration));
+    image.predicted.fill(kMissing);
+    if (image.accepted) {
+      accepted.push_back(image.errors);
+      try {
+        image.predicted = values(core::measure(matched, calibration));
+      } catch (const core::Error&) {
+        // Nothing measurable: every parameter stays NaN and counts as missing.
+      }
+    }
+    evaluation.images.push_back(std::move(image));
+    if (progress) progress(evaluation.images.size(), files.size());
+  }
+  evaluation.landmarks = summarise(accepted);
+  for (std::size_t k = 0; k < core::kParameterCount; ++k) {
+    std::vector<double> p, t;
+    for (const auto& image : evaluation.images) {
+      if (!image.accepted) continue;
+      p.push_back(image.predicted[k]);
+      t.push_back(image.truth[k]);
+    }
+    evaluation.parameters[k] = parameterStatistics(p, t);
+  }
+  return evaluation;
+}
+
+}  // namespace sagitta::models

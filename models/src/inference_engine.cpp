@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "sagitta/models/inference_engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+#include "sagitta/models/device.hpp"
+#include "sagitta/models/errors.hpp"
+#include "sagitta/models/input_geometry.hpp"
+#include "sagitta/models/localisation_error.hpp"
+#include "sagitta/models/sample.hpp"
+
+namespace sagitta::models {
+namespace {
+
+std::string fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+// Per-landmark variance of the stage-2 distribution along x and y, normalised units^2, [B, K, 2].
+torch::Tensor heatmapVariance(const DsntResult& r) {
+  const auto& p = r.probabilities;  // [B, K, H, W]
+  const auto h = p.size(2), w = p.size(3);
+  const auto xs = (2.0 * torch::arange(w, p.options()) + 1.0 - static_cast<double>(w)) / static_cast<double>(w);
+  const auto ys = (2.0 * torch::arange(h, p.options()) + 1.0 - static_cast<double>(h)) / static_cast<double>(h);
+  const auto px = p.sum(2), py = p.sum(3);  // [B, K, W], [B, K, H]
+  const auto ex = (px * xs).sum(-1), ey = (py * ys).sum(-1);
+  const auto vx = (px * xs * xs).sum(-1) - ex * ex, vy = (py * ys * ys).sum(-1) - ey * ey;
+  return torch::stack({vx.clamp_min(0.0), vy.clamp_min(0.0)}, -1);
+}
+
+}  // namespace
+
+InferenceEngine::InferenceEngine(const std::string& bundleFolder, const EngineOptions& options)
+    : options_(options), device_(resolveDevice(options.device)) {
+  if (options.threads > 0) torch::set_num_threads(options.threads);
+  if (options.batchSize < 1 || options.batchSize > 64) throw ConfigError("batch size must be 1..64");
+  bundle_ = loadBundle(bundleFolder, device_);
+}
+
+std::string InferenceEngine::deviceName() const { return describeDevice(device_); }
+
+Prediction InferenceEngine::predict(const cv::Mat& grey8, const core::Calibration& calibration) {
+  return predictBatch({grey8}, {calibration}).front();
+}
+
+std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>& images,
+                                                      const std::vector<core::Calibration>& calibrations) {
+  if (images.size() != calibrations.size()) throw ConfigError("one calibration per image is required");
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const int h = bundle_.manifest.inputHeight, w = bundle_.manifest.inputWidth;
+  std::vector<Prediction> predictions;
+  const torch::InferenceMode guard;
+  const auto batch = static_cast<std::size_t>(options_.batchSize);
+  for (std::size_t start = 0; start < images.size(); start += batch) {
+    const auto end = std::min(images.size(), start + batch);
+    std::vector<torch::Tensor> inputs;
+    for (auto i = start; i < end; ++i) inputs.push_back(makeInput(images[i], h, w));
+    const auto x = torch::stack(inputs).to(device_);
+    torch::Tensor coordinates, variance;
+    std::vector<torch::Tensor> memberCoordinates;
+    for (auto& network : bundle_.networks) {
+      const auto out = network->forward(x);
+      memberCoordinates.push_back(out.stage2.coordinates);
+      const auto v = heatmapVariance(out.stage2);
+      variance = variance.defined() ? variance + v : v;
+    }
+    const auto stacked = torch::stack(memberCoordinates);  // [M, B, K, 2]
+    coordinates = stacked.mean(0);
+    // Spread of the ensemble: mean within-member variance plus the members' disagreement.
+    variance = variance / static_cast<double>(memberCoordinates.size()) + stacked.var(0, false);
+    coordinates = coordinates.to(torch::kCPU);
+    variance = variance.to(torch::kCPU).to(torch::kDouble).contiguous();
+    for (auto i = start; i < end; ++i) {
+      const auto b = static_cast<int64_t>(i - start);
+      const auto geometry = InputGeometry::fit(images[i].size(), h, w);
+      Prediction p;
+      p.landmarks = toLandmarks(coordinates[b], geometry);
+      const auto* v = variance[b].data_ptr<double>();
+      std::vector<double> inputSpread;
+      const auto& cal = calibrations[i];
+      for (const auto& info : core::landmarkCatalogue()) {
+        const auto k = core::indexOf(info.id);
+        // Normalised variance -> input pixels: x spans W / 2 per unit, y spans H / 2.
+        const double sx = std::sqrt(v[2 * k]) * w / 2.0, sy = std::sqrt(v[2 * k + 1]) * h / 2.0;
+        const double spread = std::sqrt(0.5 * (sx * sx + sy * sy));
+        inputSpread.push_back(spread);
+        p.spreadPx[k] = spread / geometry.scale;
+        if (cal.calibrated()) {
+          auto l = *p.landmarks.get(info.id);
+          l.sigmaMm = std::sqrt(0.5 * (std::pow(sx / geometry.scale * cal.columnSpacingMm, 2) +
+                                       std::pow(sy / geometry.scale * cal.rowSpacingMm, 2)));
+          p.landmarks.set(info.id, l);
+        }
+      }
+      p.medianSpreadInputPx = median(inputSpread);
+      p.gate = judge(images[i], p, bundle_.manifest.gate, h, w);
+      predictions.push_back(std::move(p));
+    }
+  }
+  return predictions;
+}
+
+GateVerdict judge(const cv::Mat& grey8, const Prediction& p, const GateThresholds& t, int inputHeight, int inputWidth) {
+  GateVerdict verdict;
+  const double aspect = static_cast<double>(grey8.rows) / std::max(1, grey8.cols);
+  if (aspect < t.minAspect) {
+    verdict.reasons.push_back("not a long-length film: rows / columns = " + fixed(aspect, 2) + ", below " + fixed(t.minAspect, 2));
+  }
+  cv::Scalar mean, sd;
+  cv::meanStdDev(grey8, mean, sd);
+  if (sd[0] < t.minContrast) {
+    verdict.reasons.push_back("blank image: grey-level SD " + fixed(sd[0], 1) + " below " + fixed(t.minContrast, 1));
+  }
+  if (p.medianSpreadInputPx > t.maxMedianSpreadPx) {
+    verdict.reasons.push_back("the network is not confident: median heatmap spread " + fixed(p.medianSpreadInputPx, 1) +
+                              " px above " + fixed(t.maxMedianSpreadPx, 1) + " px");
+  }
+  // The 23 vertebral centres C2..L5 of an upright lateral run down the film, in order.
+  std::vector<double> ys;
+  for (auto id = core::LandmarkId::C2_C; id <= core::LandmarkId::L5_C;
+       id = static_cast<core::LandmarkId>(static_cast<int>(id) + 1)) {
+    ys.push_back(p.landmarks.get(id)->y);
+  }
+  int inversions = 0;
+  for (std::size_t i = 1; i < ys.size(); ++i) inversions += ys[i] <= ys[i - 1] ? 1 : 0;
+  if (inversions > 2) {
+    verdict.reasons.push_back("vertebral centres out of order (" + std::to_string(inversions) + " of " +
+                              std::to_string(ys.size() - 1) + " steps go up)");
+  }
+  const auto geometry = InputGeometry::fit(grey8.size(), inputHeight, inputWidth);
+  const double span = (ys.back() - ys.front()) * geometry.scale / (grey8.rows * geometry.scale);
+  if (span < t.minSpanFraction) {
+    verdict.reasons.push_back("the spine found spans " + fixed(100.0 * span, 0) + "% of the film height, below " +
+                              fixed(100.0 * t.minSpanFraction, 0) + "%");
+  }
+  verdict.accepted = verdict.reasons.empty();
+  return verdict;
+}
+
+}  // namespace sagitta::models

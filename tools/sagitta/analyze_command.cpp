@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// sagitta analyze IN.dcm --out DIR [--bundle B]: decode, find the landmarks, measure, and write
+// the SR, the overlay SC and the JSON. An image the gate refuses is not measured (exit 2).
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+
+#include "arguments.hpp"
+#include "cli.hpp"
+#include "model_options.hpp"
+#include "sagitta/core/errors.hpp"
+#include "sagitta/core/measurement_table.hpp"
+#include "sagitta/dicom/overlay.hpp"
+#include "sagitta/models/analysis.hpp"
+
+namespace sagitta::cli {
+namespace fs = std::filesystem;
+
+int runAnalyze(const std::vector<std::string>& args, Streams io) {
+  const Arguments arguments(args, {"out", "bundle", "device", "threads", "format"}, {"help", "no-sc"});
+  if (arguments.flag("help") || arguments.positional().size() != 1) {
+    (arguments.flag("help") ? io.out : io.err)
+        << "usage: sagitta analyze IN.dcm --out DIR [--bundle B] [--device auto|cpu|cuda:N] [--threads N]\n"
+           "                       [--format json|table] [--no-sc]\n"
+           "  writes DIR/<name>_sr.dcm, DIR/<name>_overlay.dcm and DIR/<name>_analysis.json;\n"
+           "  an image that is not a whole-spine lateral is refused with its reasons (exit 2)\n";
+    return arguments.flag("help") ? kExitOk : kExitBadInput;
+  }
+  const fs::path input = arguments.positional()[0];
+  const fs::path out = arguments.required("out");
+  const auto format = arguments.value("format").value_or("json");
+  if (format != "json" && format != "table") throw UsageError("--format must be json or table");
+  auto engine = makeEngine(arguments);
+  const auto radiograph = dicom::readRadiograph(input.string());
+  const auto analysis = models::analyse(*engine, radiograph);
+
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw core::InvalidInput("cannot create " + out.string() + ": " + ec.message());
+  const auto stem = input.stem().string();
+  const auto jsonPath = out / (stem + "_analysis.json");
+  std::ofstream(jsonPath, std::ios::binary) << models::analysisToJson(analysis) << "\n";
+  for (const auto& warning : radiograph.warnings) io.err << "warning: " << warning << "\n";
+  if (!analysis.accepted) {
+    io.err << "sagitta analyze: " << input.string() << " is not measured: not a whole-spine lateral radiograph\n";
+    for (const auto& reason : analysis.reasons) io.err << "  - " << reason << "\n";
+    return kExitBadInput;
+  }
+  const auto srPath = out / (stem + "_sr.dcm");
+  dicom::writeStructuredReport(analysis.report, srPath.string());
+  std::string written = srPath.string();
+  if (!arguments.flag("no-sc")) {
+    const auto scPath = out / (stem + "_overlay.dcm");
+    dicom::writeOverlay(analysis.report, radiograph.display, scPath.string());
+    written += ", " + scPath.string();
+  }
+  if (format == "table") io.out << core::measurementToTable(analysis.report.measurement);
+  else io.out << models::analysisToJson(analysis) << "\n";
+  io.err << "wrote " << written << ", " << jsonPath.string() << " (inference " << static_cast<int>(analysis.inferenceSeconds * 1000.0)
+         << " ms on " << engine->deviceName() << ")\n";
+  return kExitOk;
+}
+
+}  // namespace sagitta::cli

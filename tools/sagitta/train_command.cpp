@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// sagitta train --config FILE [--resume]: trains one network (docs/TRAINING.md).
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <ostream>
+
+#include "arguments.hpp"
+#include "cli.hpp"
+#include "sagitta/models/train_config.hpp"
+#include "sagitta/models/trainer.hpp"
+
+namespace sagitta::cli {
+
+int runTrain(const std::vector<std::string>& args, Streams io) {
+  const Arguments arguments(args, {"config"}, {"resume", "help"});
+  if (arguments.flag("help")) {
+    io.out << "usage: sagitta train --config FILE.json [--resume]\n"
+              "  trains one landmark network; the run folder (config \"output\") receives checkpoints,\n"
+              "  train.log, history.csv and best.pt; --resume continues an interrupted run\n";
+    return kExitOk;
+  }
+  const auto path = arguments.required("config");
+  const auto text = readInputFile(path, io.in, 1 << 20);
+  const auto folder = std::filesystem::path(path).parent_path().string();
+  const auto config = models::parseTrainConfig(text, folder.empty() ? "." : folder);
+  const bool interactive = &io.err == &std::cerr && isatty(STDERR_FILENO) != 0;
+  const auto result = models::train(config, text, arguments.flag("resume"), io.err, interactive);
+  io.out << "best epoch " << result.bestEpoch << ": selection error " << result.bestSelectionError << ", median "
+         << result.bestMedianMm << " mm; " << config.output << "/best.pt\n";
+  return kExitOk;
+}
+
+}  // namespace sagitta::cli
