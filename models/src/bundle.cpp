@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -162,12 +163,27 @@ LoadedBundle loadBundle(const std::string& folder, const torch::Device& device) 
       throw BundleError("weights " + member.file + " do not match their sha256 in bundle.json (corrupt or replaced)");
     }
     LandmarkNetwork network(member.network);
+    // torch::load replaces tensors whatever their shape, so the shapes are compared here.
+    std::map<std::string, std::vector<int64_t>> expected;
+    for (const auto& p : network->named_parameters()) expected[p.key()] = p.value().sizes().vec();
+    for (const auto& b : network->named_buffers()) expected[b.key()] = b.value().sizes().vec();
     try {
       torch::load(network, path, device);
     } catch (const c10::Error& e) {
       throw BundleError("weights " + member.file + " do not fit member " + member.name + "'s network: " +
                         std::string(e.what_without_backtrace()).substr(0, 200));
     }
+    std::size_t seen = 0;
+    const auto check = [&](const std::string& key, const torch::Tensor& t) {
+      const auto e = expected.find(key);
+      if (e == expected.end() || e->second != t.sizes().vec()) {
+        throw BundleError("weights " + member.file + " do not fit member " + member.name + "'s network (" + key + ")");
+      }
+      ++seen;
+    };
+    for (const auto& p : network->named_parameters()) check(p.key(), p.value());
+    for (const auto& b : network->named_buffers()) check(b.key(), b.value());
+    if (seen != expected.size()) throw BundleError("weights " + member.file + " do not fit member " + member.name + "'s network");
     network->to(device);
     network->eval();
     bundle.networks.push_back(network);
