@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The "Sagitta" section of Orthanc's configuration, read once into a typed struct and validated
+// at start-up (config/orthanc-sagitta.json is the annotated example).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sagitta/plugin/routing.hpp"
+
+namespace sagitta::plugin {
+
+class PluginConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct PluginConfig {
+  bool enable = true;
+  std::string modelBundle;          // required when enabled
+  std::string device = "auto";
+  int workers = 1;                  // analyses in parallel
+  int inferenceThreads = 2;         // LibTorch intra-op threads (Orthanc's default would be 1)
+  std::string database;             // the job queue; default: <StorageDirectory>/sagitta-jobs.db
+  bool writeStructuredReport = true;
+  bool writeSecondaryCapture = true;
+  std::size_t maxPixels = 120'000'000;
+  std::size_t maxFileBytes = 512U << 20U;
+  int maxAttempts = 3;
+  std::vector<RoutingRule> rules;   // default: defaultRules()
+};
+
+// fullConfiguration: Orthanc's whole configuration as JSON. Throws PluginConfigError naming the
+// key and what is wrong.
+PluginConfig parsePluginConfig(const std::string& fullConfiguration);
+
+}  // namespace sagitta::plugin

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Routing rules: an ordered list, the first rule whose conditions all hold decides (analyse or
+// skip); no rule matching means skip. Conditions read DICOM values Orthanc already indexed.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace sagitta::plugin {
+
+enum class RouteAction { Analyse, Skip };
+
+struct RoutingRule {
+  std::string name;
+  RouteAction action = RouteAction::Analyse;
+  // Each present condition must hold. Lists match case-insensitively, any element.
+  std::vector<std::string> modalities, sopClassUids, bodyParts, viewPositions, callingAets, calledAets;
+  std::optional<std::string> seriesDescription, protocolName;  // ECMAScript regex, searched, case-insensitive
+  int minRows = 0;
+};
+
+// What a rule can read of an instance: DICOM keyword -> value ("Modality", "SOPClassUID",
+// "BodyPartExamined", "ViewPosition", "SeriesDescription", "ProtocolName", "Rows") plus the
+// association's "RemoteAET" and "CalledAET".
+using InstanceFacts = std::map<std::string, std::string>;
+
+struct RouteDecision {
+  RouteAction action = RouteAction::Skip;
+  std::string rule;    // the deciding rule, or "" when none matched
+  std::string reason;  // one line for the job's record
+};
+
+class Router {
+ public:
+  explicit Router(std::vector<RoutingRule> rules);  // throws std::invalid_argument on a bad regex
+  RouteDecision decide(const InstanceFacts& facts) const;
+  const std::vector<RoutingRule>& rules() const { return rules_; }
+
+ private:
+  std::vector<RoutingRule> rules_;
+  std::vector<std::optional<std::regex>> series_, protocol_;
+};
+
+// The default: CR and DX films of the spine in a lateral view, nothing else.
+std::vector<RoutingRule> defaultRules();
+
+}  // namespace sagitta::plugin

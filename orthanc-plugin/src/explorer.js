@@ -1,0 +1,43 @@
+// Sagitta: an "Analyse spine" button and the analysis status on Orthanc Explorer's instance
+// and series pages.
+(function () {
+  function sagittaPanel(page, anchor, kind) {
+    $(page).live('pagebeforeshow', function () {
+      var id = $.mobile.pageData.uuid;
+      $('.sagitta-ui').remove();
+      var status = $('<div class="sagitta-ui" style="margin: 0.5em 0"></div>');
+      var button = $('<a class="sagitta-ui" href="#" data-role="button" data-icon="search" data-theme="e">Analyse spine</a>');
+      button.insertAfter($(anchor)).button();
+      status.insertAfter(button);
+      button.click(function (e) {
+        e.preventDefault();
+        $.ajax({
+          url: '../sagitta/' + kind + '/' + id + '/analyse', type: 'POST', data: JSON.stringify({ force: true }),
+          success: function (r) { status.text('Sagitta: ' + r.queued + ' analysis queued'); },
+          error: function (x) { status.text('Sagitta: ' + x.responseText); }
+        });
+      });
+      if (kind !== 'instances') return;
+      $.ajax({
+        url: '../sagitta/instances/' + id + '/results', dataType: 'json',
+        success: function (job) {
+          var html = '<b>Sagitta</b>: ' + $('<span>').text(job.state).html();
+          if (job.reason) html += ' &mdash; ' + $('<span>').text(job.reason).html();
+          var p = job.result && job.result.parameters && job.result.parameters.parameters;
+          if (p) {
+            html += '<table style="margin-top: 0.3em">';
+            for (var k in p) {
+              var v = p[k].value === null ? '&ndash;' : p[k].value + ' ' + p[k].unit;
+              html += '<tr><td>' + $('<span>').text(k).html() + '</td><td>' + v + '</td></tr>';
+            }
+            html += '</table>';
+          }
+          status.html(html);
+        },
+        error: function () { status.text('Sagitta: not analysed'); }
+      });
+    });
+  }
+  sagittaPanel('#instance', '#instance-info', 'instances');
+  sagittaPanel('#series', '#series-info', 'series');
+})();

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "sagitta/plugin/job_queue.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+
+namespace sagitta::plugin {
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A prepared statement with bound parameters, finalised on scope exit.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
+      throw QueueError(std::string("queue database: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(s_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  // true while a row is available
+  bool step() {
+    const int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw QueueError(std::string("queue database: ") + sqlite3_errmsg(db_));
+  }
+  std::string text(int c) const {
+    const auto* p = sqlite3_column_text(s_, c);
+    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
+  }
+  std::int64_t integer(int c) const { return sqlite3_column_int64(s_, c); }
+  double real(int c) const { return sqlite3_column_double(s_, c); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+constexpr const char* kColumns =
+    "id, instance, bundle, state, reason, attempts, created, updated, result, sr_instance, sc_instance";
+
+Job readJob(const Statement& s) {
+  Job j;
+  j.id = s.integer(0);
+  j.instance = s.text(1);
+  j.bundle = s.text(2);
+  j.state = jobStateFromKey(s.text(3)).value_or(JobState::Failed);
+  j.reason = s.text(4);
+  j.attempts = static_cast<int>(s.integer(5));
+  j.created = s.real(6);
+  j.updated = s.real(7);
+  j.result = s.text(8);
+  j.srInstance = s.text(9);
+  j.scInstance = s.text(10);
+  return j;
+}
+
+}  // namespace
+
+std::string jobStateKey(JobState state) {
+  switch (state) {
+    case JobState::Queued: return "queued";
+    case JobState::Running: return "running";
+    case JobState::Done: return "done";
+    case JobState::Skipped: return "skipped";
+    case JobState::Failed: return "failed";
+  }
+  return "failed";
+}
+
+std::optional<JobState> jobStateFromKey(const std::string& key) {
+  for (const auto s : {JobState::Queued, JobState::Running, JobState::Done, JobState::Skipped, JobState::Failed}) {
+    if (jobStateKey(s) == key) return s;
+  }
+  return std::nullopt;
+}
+
+JobQueue::JobQueue(const std::string& path) : path_(path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    const std::string reason = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw QueueError("cannot open the queue database " + path + ": " + reason);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  try {
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec("CREATE TABLE IF NOT EXISTS jobs ("
+         " id INTEGER PRIMARY KEY AUTOINCREMENT, instance TEXT NOT NULL, bundle TEXT NOT NULL,"
+         " state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
+         " created REAL NOT NULL, updated REAL NOT NULL, result TEXT NOT NULL DEFAULT '',"
+         " sr_instance TEXT NOT NULL DEFAULT '', sc_instance TEXT NOT NULL DEFAULT '',"
+         " UNIQUE(instance, bundle))");
+    exec("CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id)");
+    exec("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  } catch (const QueueError& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw QueueError("cannot initialise the queue database " + path + ": " + e.what());
+  }
+}
+
+JobQueue::~JobQueue() { sqlite3_close(db_); }
+
+void JobQueue::exec(const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string reason = error != nullptr ? error : "unknown error";
+    sqlite3_free(error);
+    throw QueueError(reason);
+  }
+}
+
+int JobQueue::recoverInterrupted() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "UPDATE jobs SET state = 'queued', updated = ? WHERE state = 'running'");
+  s.bind(1, now()).step();
+  return sqlite3_changes(db_);
+}
+
+bool JobQueue::enqueue(const std::string& instance, const std::string& bundle, bool force) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const double t = now();
+  Statement insert(db_, "INSERT OR IGNORE INTO jobs (instance, bundle, state, created, updated) VALUES (?, ?, 'queued', ?, ?)");
+  insert.bind(1, instance).bind(2, bundle).bind(3, t).bind(4, t).step();
+  if (sqlite3_changes(db_) > 0) return true;
+  if (!force) return false;
+  Statement again(db_, "UPDATE jobs SET state = 'queued', reason = '', attempts = 0, updated = ? "
+                       "WHERE instance = ? AND bundle = ? AND state IN ('done', 'skipped', 'failed')");
+  again.bind(1, t).bind(2, instance).bind(3, bundle).step();
+  return sqlite3_changes(db_) > 0;
+}
+
+std::optional<Job> JobQueue::claim() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, (std::string("UPDATE jobs SET state = 'running', attempts = attempts + 1, updated = ? "
+                                "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1) RETURNING ") +
+                    kColumns).c_str());
+  s.bind(1, now());
+  if (!s.step()) return std::nullopt;
+  auto job = readJob(s);
+  while (s.step()) {
+  }
+  return job;
+}
+
+void JobQueue::finish(std::int64_t id, JobState state, const std::string& reason, const std::string& result,
+                      const std::string& sr, const std::string& sc) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "UPDATE jobs SET state = ?, reason = ?, result = ?, sr_instance = ?, sc_instance = ?, updated = ? "
+                   "WHERE id = ?");
+  s.bind(1, jobStateKey(state)).bind(2, reason).bind(3, result).bind(4, sr).bind(5, sc).bind(6, now()).bind(7, id).step();
+}
+
+void JobQueue::retryOrFail(std::int64_t id, const std::string& reason, int maxAttempts) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "UPDATE jobs SET state = CASE WHEN attempts < ? THEN 'queued' ELSE 'failed' END, reason = ?, "
+                   "updated = ? WHERE id = ?");
+  s.bind(1, static_cast<std::int64_t>(maxAttempts)).bind(2, reason).bind(3, now()).bind(4, id).step();
+}
+
+std::optional<Job> JobQueue::job(std::int64_t id) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, (std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?").c_str());
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return readJob(s);
+}
+
+std::optional<Job> JobQueue::latestForInstance(const std::string& instance) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, (std::string("SELECT ") + kColumns + " FROM jobs WHERE instance = ? ORDER BY updated DESC LIMIT 1").c_str());
+  s.bind(1, instance);
+  if (!s.step()) return std::nullopt;
+  return readJob(s);
+}
+
+std::vector<Job> JobQueue::list(std::optional<JobState> state, int limit, int offset) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, (std::string("SELECT ") + kColumns +
+                    " FROM jobs WHERE (? = '' OR state = ?) ORDER BY id DESC LIMIT ? OFFSET ?").c_str());
+  const auto key = state ? jobStateKey(*state) : std::string();
+  s.bind(1, key).bind(2, key).bind(3, static_cast<std::int64_t>(limit)).bind(4, static_cast<std::int64_t>(offset));
+  std::vector<Job> jobs;
+  while (s.step()) jobs.push_back(readJob(s));
+  return jobs;
+}
+
+std::int64_t JobQueue::count(std::optional<JobState> state) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT COUNT(*) FROM jobs WHERE (? = '' OR state = ?)");
+  const auto key = state ? jobStateKey(*state) : std::string();
+  s.bind(1, key).bind(2, key);
+  s.step();
+  return s.integer(0);
+}
+
+std::optional<std::string> JobQueue::setting(const std::string& key) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT value FROM settings WHERE key = ?");
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+void JobQueue::setSetting(const std::string& key, const std::string& value) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  s.bind(1, key).bind(2, value).step();
+}
+
+}  // namespace sagitta::plugin

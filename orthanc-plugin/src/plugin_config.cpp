@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "sagitta/plugin/plugin_config.hpp"
+
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace sagitta::plugin {
+namespace {
+
+using Json = nlohmann::json;
+
+template <typename T>
+void read(const Json& object, const char* key, T& value, const std::string& where) {
+  if (!object.contains(key)) return;
+  try {
+    value = object.at(key).get<T>();
+  } catch (const Json::exception&) {
+    throw PluginConfigError(where + "." + key + " has the wrong type");
+  }
+}
+
+void refuseUnknown(const Json& object, const std::set<std::string>& known, const std::string& where) {
+  for (const auto& item : object.items()) {
+    if (!known.count(item.key())) throw PluginConfigError("unknown key " + where + "." + item.key().substr(0, 40));
+  }
+}
+
+RoutingRule parseRule(const Json& j, std::size_t index) {
+  const auto where = "Sagitta.Rules[" + std::to_string(index) + "]";
+  if (!j.is_object()) throw PluginConfigError(where + " must be an object");
+  refuseUnknown(j, {"Name", "Action", "Modality", "SOPClassUID", "BodyPartExamined", "ViewPosition", "CallingAET",
+                    "CalledAET", "SeriesDescription", "ProtocolName", "MinRows"},
+                where);
+  RoutingRule r;
+  r.name = "rule " + std::to_string(index + 1);
+  read(j, "Name", r.name, where);
+  std::string action = "analyse";
+  read(j, "Action", action, where);
+  if (action == "analyse" || action == "analyze") r.action = RouteAction::Analyse;
+  else if (action == "skip") r.action = RouteAction::Skip;
+  else throw PluginConfigError(where + ".Action must be \"analyse\" or \"skip\"");
+  read(j, "Modality", r.modalities, where);
+  read(j, "SOPClassUID", r.sopClassUids, where);
+  read(j, "BodyPartExamined", r.bodyParts, where);
+  read(j, "ViewPosition", r.viewPositions, where);
+  read(j, "CallingAET", r.callingAets, where);
+  read(j, "CalledAET", r.calledAets, where);
+  std::string series, protocol;
+  read(j, "SeriesDescription", series, where);
+  read(j, "ProtocolName", protocol, where);
+  if (!series.empty()) r.seriesDescription = series;
+  if (!protocol.empty()) r.protocolName = protocol;
+  read(j, "MinRows", r.minRows, where);
+  if (r.minRows < 0) throw PluginConfigError(where + ".MinRows must be >= 0");
+  return r;
+}
+
+}  // namespace
+
+PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
+  Json root;
+  try {
+    root = Json::parse(fullConfiguration);
+  } catch (const Json::parse_error& e) {
+    throw PluginConfigError(std::string("the configuration is not valid JSON: ") + e.what());
+  }
+  PluginConfig c;
+  c.rules = defaultRules();
+  if (!root.contains("Sagitta")) {
+    c.enable = false;
+    return c;
+  }
+  const auto& s = root.at("Sagitta");
+  if (!s.is_object()) throw PluginConfigError("Sagitta must be an object");
+  refuseUnknown(s, {"Enable", "ModelBundle", "Device", "Workers", "InferenceThreads", "Database", "Outputs", "Limits", "Rules"},
+                "Sagitta");
+  read(s, "Enable", c.enable, "Sagitta");
+  read(s, "ModelBundle", c.modelBundle, "Sagitta");
+  read(s, "Device", c.device, "Sagitta");
+  read(s, "Workers", c.workers, "Sagitta");
+  read(s, "InferenceThreads", c.inferenceThreads, "Sagitta");
+  read(s, "Database", c.database, "Sagitta");
+  if (s.contains("Outputs")) {
+    const auto& o = s.at("Outputs");
+    if (!o.is_object()) throw PluginConfigError("Sagitta.Outputs must be an object");
+    refuseUnknown(o, {"StructuredReport", "SecondaryCapture"}, "Sagitta.Outputs");
+    read(o, "StructuredReport", c.writeStructuredReport, "Sagitta.Outputs");
+    read(o, "SecondaryCapture", c.writeSecondaryCapture, "Sagitta.Outputs");
+  }
+  if (s.contains("Limits")) {
+    const auto& l = s.at("Limits");
+    if (!l.is_object()) throw PluginConfigError("Sagitta.Limits must be an object");
+    refuseUnknown(l, {"MaxPixels", "MaxFileMegabytes", "MaxAttempts"}, "Sagitta.Limits");
+    read(l, "MaxPixels", c.maxPixels, "Sagitta.Limits");
+    std::size_t megabytes = c.maxFileBytes >> 20U;
+    read(l, "MaxFileMegabytes", megabytes, "Sagitta.Limits");
+    c.maxFileBytes = megabytes << 20U;
+    read(l, "MaxAttempts", c.maxAttempts, "Sagitta.Limits");
+  }
+  if (s.contains("Rules")) {
+    if (!s.at("Rules").is_array()) throw PluginConfigError("Sagitta.Rules must be an array");
+    c.rules.clear();
+    for (std::size_t i = 0; i < s.at("Rules").size(); ++i) c.rules.push_back(parseRule(s.at("Rules")[i], i));
+  }
+  if (c.workers < 1 || c.workers > 64) throw PluginConfigError("Sagitta.Workers must be 1..64");
+  if (c.inferenceThreads < 1 || c.inferenceThreads > 256) throw PluginConfigError("Sagitta.InferenceThreads must be 1..256");
+  if (c.maxAttempts < 1 || c.maxAttempts > 100) throw PluginConfigError("Sagitta.Limits.MaxAttempts must be 1..100");
+  if (c.maxPixels < 1000 || c.maxFileBytes < (1U << 20U)) throw PluginConfigError("Sagitta.Limits are too small");
+  if (c.enable && c.modelBundle.empty()) throw PluginConfigError("Sagitta.ModelBundle is required");
+  if (c.enable && !std::filesystem::exists(std::filesystem::path(c.modelBundle) / "bundle.json")) {
+    throw PluginConfigError("Sagitta.ModelBundle " + c.modelBundle + " has no bundle.json");
+  }
+  if (c.database.empty()) {
+    std::string storage = "OrthancStorage";
+    read(root, "StorageDirectory", storage, "configuration");
+    c.database = (std::filesystem::path(storage) / "sagitta-jobs.db").string();
+  }
+  try {
+    Router check(c.rules);
+  } catch (const std::invalid_argument& e) {
+    throw PluginConfigError(std::string("Sagitta.Rules: ") + e.what());
+  }
+  return c;
+}
+
+}  // namespace sagitta::plugin

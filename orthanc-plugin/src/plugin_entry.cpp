@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// libOrthancSagitta: the C entry points. Everything here translates between Orthanc and the
+// analysis service; every exception is caught before it reaches Orthanc.
+#include <orthanc/OrthancCPlugin.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "explorer_js.hpp"
+#include "orthanc_store.hpp"
+#include "sagitta/plugin/analysis_service.hpp"
+#include "sagitta/plugin/plugin_config.hpp"
+#include "sagitta/version.hpp"
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+using sagitta::plugin::AnalysisService;
+using sagitta::plugin::Job;
+using sagitta::plugin::JobState;
+using sagitta::plugin::LogLevel;
+
+OrthancPluginContext* context = nullptr;
+std::unique_ptr<sagitta::plugin::OrthancStore> store;
+std::unique_ptr<AnalysisService> service;
+std::string disabledReason = "not configured";
+
+void logLine(LogLevel level, const std::string& message) {
+  if (context == nullptr) return;
+  switch (level) {
+    case LogLevel::Info: OrthancPluginLogInfo(context, message.c_str()); break;
+    case LogLevel::Warning: OrthancPluginLogWarning(context, message.c_str()); break;
+    case LogLevel::Error: OrthancPluginLogError(context, message.c_str()); break;
+  }
+}
+
+void answerJson(OrthancPluginRestOutput* output, const Json& json, uint16_t status = 200) {
+  const auto body = json.dump(2);
+  if (status == 200) {
+    OrthancPluginAnswerBuffer(context, output, body.c_str(), static_cast<uint32_t>(body.size()), "application/json");
+  } else {
+    OrthancPluginSendHttpStatus(context, output, status, body.c_str(), static_cast<uint32_t>(body.size()));
+  }
+}
+
+void answerError(OrthancPluginRestOutput* output, uint16_t status, const std::string& message) {
+  answerJson(output, Json{{"error", message}}, status);
+}
+
+bool isOrthancId(const std::string& id) {
+  static const std::regex pattern("[0-9a-f]{8}(-[0-9a-f]{8}){4}");
+  return std::regex_match(id, pattern);
+}
+
+std::string getArgument(const OrthancPluginHttpRequest* request, const std::string& key) {
+  for (uint32_t i = 0; i < request->getCount; ++i) {
+    if (key == request->getKeys[i]) return request->getValues[i];
+  }
+  return "";
+}
+
+Json jobJson(const Job& job) {
+  Json j{{"id", job.id}, {"instance", job.instance}, {"bundle", job.bundle}, {"state", sagitta::plugin::jobStateKey(job.state)},
+         {"reason", job.reason}, {"attempts", job.attempts}, {"created", job.created}, {"updated", job.updated},
+         {"sr_instance", job.srInstance}, {"sc_instance", job.scInstance}};
+  if (!job.result.empty()) {
+    try {
+      j["result"] = Json::parse(job.result);
+    } catch (const Json::exception&) {
+      j["result"] = nullptr;
+    }
+  }
+  return j;
+}
+
+// Wraps a REST handler: method check, service availability, exceptions to 4xx / 500.
+template <typename Handler>
+OrthancPluginErrorCode handle(OrthancPluginRestOutput* output, const OrthancPluginHttpRequest* request,
+                              OrthancPluginHttpMethod method, const char* allowed, Handler&& handler) {
+  try {
+    if (request->method != method) {
+      OrthancPluginSendMethodNotAllowed(context, output, allowed);
+      return OrthancPluginErrorCode_Success;
+    }
+    if (!service) {
+      answerError(output, 503, "Sagitta is disabled: " + disabledReason);
+      return OrthancPluginErrorCode_Success;
+    }
+    handler();
+  } catch (const std::invalid_argument& e) {
+    answerError(output, 400, e.what());
+  } catch (const std::exception& e) {
+    logLine(LogLevel::Error, std::string("Sagitta REST: ") + e.what());
+    answerError(output, 500, "internal error (see Orthanc's log)");
+  }
+  return OrthancPluginErrorCode_Success;
+}
+
+OrthancPluginErrorCode health(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  if (!service && request->method == OrthancPluginHttpMethod_Get) {
+    answerJson(output, Json{{"enabled", false}, {"reason", disabledReason}, {"version", sagitta::kVersion}});
+    return OrthancPluginErrorCode_Success;
+  }
+  return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
+    auto& q = service->queue();
+    const auto& m = service->engine().manifest();
+    answerJson(output, Json{{"enabled", true},
+                            {"version", sagitta::kVersion},
+                            {"model", {{"name", m.name}, {"version", m.version}, {"sha256", service->bundleSha256()},
+                                       {"members", m.members.size()}}},
+                            {"device", service->engine().deviceName()},
+                            {"workers", service->config().workers},
+                            {"queue", {{"queued", q.count(JobState::Queued)}, {"running", q.count(JobState::Running)},
+                                       {"done", q.count(JobState::Done)}, {"skipped", q.count(JobState::Skipped)},
+                                       {"failed", q.count(JobState::Failed)}}},
+                            {"analyses_since_start", service->analysesSinceStart()}});
+  });
+}
+
+OrthancPluginErrorCode jobs(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
+    const auto stateText = getArgument(request, "state");
+    std::optional<JobState> state;
+    if (!stateText.empty()) {
+      state = sagitta::plugin::jobStateFromKey(stateText);
+      if (!state) throw std::invalid_argument("state must be queued, running, done, skipped or failed");
+    }
+    const auto number = [&](const char* key, int fallback, int max) {
+      const auto text = getArgument(request, key);
+      if (text.empty()) return fallback;
+      if (text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+        throw std::invalid_argument(std::string(key) + " must be a non-negative integer");
+      }
+      return std::min(std::stoi(text), max);
+    };
+    const int limit = number("limit", 100, 1000), offset = number("offset", 0, 1000000000);
+    Json list = Json::array();
+    for (const auto& job : service->queue().list(state, limit, offset)) {
+      auto j = jobJson(job);
+      j.erase("result");
+      list.push_back(j);
+    }
+    answerJson(output, Json{{"total", service->queue().count(state)}, {"offset", offset}, {"limit", limit}, {"jobs", list}});
+  });
+}
+
+OrthancPluginErrorCode oneJob(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
+    const std::string text = request->groups[0];
+    if (text.size() > 18) throw std::invalid_argument("job id out of range");
+    const auto job = service->queue().job(std::stoll(text));
+    if (!job) return answerError(output, 404, "no job " + text);
+    answerJson(output, jobJson(*job));
+  });
+}
+
+OrthancPluginErrorCode results(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
+    const std::string id = request->groups[0];
+    if (!isOrthancId(id)) throw std::invalid_argument("not an Orthanc instance id");
+    const auto job = service->queue().latestForInstance(id);
+    if (!job) return answerError(output, 404, "instance " + id + " has no Sagitta job");
+    answerJson(output, jobJson(*job));
+  });
+}
+
+bool forceFrom(const OrthancPluginHttpRequest* request) {
+  if (request->bodySize == 0) return false;
+  Json body;
+  try {
+    body = Json::parse(std::string(static_cast<const char*>(request->body), request->bodySize));
+  } catch (const Json::exception&) {
+    throw std::invalid_argument("the body must be JSON, e.g. {\"force\": true}");
+  }
+  if (!body.is_object()) throw std::invalid_argument("the body must be a JSON object");
+  for (const auto& item : body.items()) {
+    if (item.key() != "force") throw std::invalid_argument("unknown key " + item.key().substr(0, 40));
+  }
+  if (body.contains("force") && !body.at("force").is_boolean()) throw std::invalid_argument("force must be true or false");
+  return body.value("force", false);
+}
+
+OrthancPluginErrorCode analyseInstance(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Post, "POST", [&] {
+    const std::string id = request->groups[0];
+    if (!isOrthancId(id)) throw std::invalid_argument("not an Orthanc instance id");
+    const bool force = forceFrom(request);
+    if (!store->facts(id).count("SOPClassUID")) return answerError(output, 404, "no instance " + id);
+    const bool queued = service->request(id, force);
+    answerJson(output, Json{{"queued", queued ? 1 : 0}, {"instance", id},
+                            {"note", queued ? "queued" : "already analysed or pending; pass {\"force\": true} to rerun"}});
+  });
+}
+
+OrthancPluginErrorCode analyseSeries(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Post, "POST", [&] {
+    const std::string id = request->groups[0];
+    if (!isOrthancId(id)) throw std::invalid_argument("not an Orthanc series id");
+    const bool force = forceFrom(request);
+    try {
+      answerJson(output, Json{{"queued", service->requestSeries(id, force)}, {"series", id}});
+    } catch (const std::invalid_argument&) {
+      answerError(output, 404, "no series " + id);
+    }
+  });
+}
+
+OrthancPluginErrorCode onChange(OrthancPluginChangeType type, OrthancPluginResourceType, const char* resourceId) {
+  try {
+    if (!service) return OrthancPluginErrorCode_Success;
+    switch (type) {
+      case OrthancPluginChangeType_NewInstance: service->onNewInstance(resourceId); break;
+      case OrthancPluginChangeType_OrthancStarted: service->start(); break;
+      case OrthancPluginChangeType_OrthancStopped: service->stop(); break;
+      default: break;
+    }
+  } catch (const std::exception& e) {
+    logLine(LogLevel::Error, std::string("Sagitta: change callback: ") + e.what());
+  }
+  return OrthancPluginErrorCode_Success;
+}
+
+}  // namespace
+
+extern "C" {
+
+ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
+  context = c;
+  if (!OrthancPluginCheckVersion(c)) {
+    OrthancPluginLogError(c, "Sagitta: this Orthanc is older than the plugin SDK it was built with");
+    return -1;
+  }
+  OrthancPluginSetDescription(c, "Sagitta: sagittal spine parameters from whole-spine lateral radiographs (SR + SC)");
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/health", health);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/jobs", jobs);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/jobs/([^/]+)", oneJob);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/instances/([^/]+)/results", results);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/instances/([^/]+)/analyse", analyseInstance);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/series/([^/]+)/analyse", analyseSeries);
+  OrthancPluginRegisterOnChangeCallback(c, onChange);
+  try {
+    char* text = OrthancPluginGetConfiguration(c);
+    const std::string configuration = text != nullptr ? text : "{}";
+    OrthancPluginFreeString(c, text);
+    auto config = sagitta::plugin::parsePluginConfig(configuration);
+    if (!config.enable) {
+      disabledReason = "Sagitta.Enable is false or the Sagitta section is absent";
+      logLine(LogLevel::Warning, "Sagitta: disabled (" + disabledReason + ")");
+      return 0;
+    }
+    store = std::make_unique<sagitta::plugin::OrthancStore>(c);
+    service = std::make_unique<AnalysisService>(std::move(config), *store, logLine);
+    OrthancPluginExtendOrthancExplorer(c, sagitta::plugin::kExplorerJs);
+  } catch (const std::exception& e) {
+    // Orthanc keeps storing images; the plugin stays inert and says why.
+    disabledReason = e.what();
+    service.reset();
+    logLine(LogLevel::Error, std::string("Sagitta: disabled by its configuration: ") + e.what());
+  }
+  return 0;
+}
+
+ORTHANC_PLUGINS_API void OrthancPluginFinalize() {
+  try {
+    if (service) service->stop();
+    service.reset();
+    store.reset();
+  } catch (const std::exception& e) {
+    logLine(LogLevel::Error, std::string("Sagitta: finalize: ") + e.what());
+  }
+}
+
+ORTHANC_PLUGINS_API const char* OrthancPluginGetName() { return "sagitta"; }
+
+ORTHANC_PLUGINS_API const char* OrthancPluginGetVersion() { return sagitta::kVersion; }
+
+}  // extern "C"

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "sagitta/plugin/routing.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+namespace sagitta::plugin {
+namespace {
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  // DICOM pads with spaces; values compare trimmed.
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  while (!s.empty() && s.front() == ' ') s.erase(s.begin());
+  return s;
+}
+
+std::string fact(const InstanceFacts& facts, const char* key) {
+  const auto it = facts.find(key);
+  return it == facts.end() ? std::string() : it->second;
+}
+
+bool inList(const std::vector<std::string>& list, const std::string& value) {
+  const auto v = upper(value);
+  return std::any_of(list.begin(), list.end(), [&](const std::string& e) { return upper(e) == v; });
+}
+
+std::optional<std::regex> compile(const std::optional<std::string>& pattern, const std::string& rule) {
+  if (!pattern) return std::nullopt;
+  try {
+    return std::regex(*pattern, std::regex::ECMAScript | std::regex::icase);
+  } catch (const std::regex_error&) {
+    throw std::invalid_argument("rule \"" + rule + "\": invalid regular expression \"" + pattern->substr(0, 60) + "\"");
+  }
+}
+
+}  // namespace
+
+Router::Router(std::vector<RoutingRule> rules) : rules_(std::move(rules)) {
+  for (const auto& r : rules_) {
+    series_.push_back(compile(r.seriesDescription, r.name));
+    protocol_.push_back(compile(r.protocolName, r.name));
+  }
+}
+
+RouteDecision Router::decide(const InstanceFacts& facts) const {
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    const auto& r = rules_[i];
+    const auto listHolds = [&](const std::vector<std::string>& list, const char* key) {
+      return list.empty() || inList(list, fact(facts, key));
+    };
+    bool holds = listHolds(r.modalities, "Modality") && listHolds(r.sopClassUids, "SOPClassUID") &&
+                 listHolds(r.bodyParts, "BodyPartExamined") && listHolds(r.viewPositions, "ViewPosition") &&
+                 listHolds(r.callingAets, "RemoteAET") && listHolds(r.calledAets, "CalledAET");
+    if (holds && series_[i]) holds = std::regex_search(fact(facts, "SeriesDescription"), *series_[i]);
+    if (holds && protocol_[i]) holds = std::regex_search(fact(facts, "ProtocolName"), *protocol_[i]);
+    if (holds && r.minRows > 0) {
+      int rows = 0;
+      try {
+        rows = std::stoi(fact(facts, "Rows"));
+      } catch (const std::exception&) {
+        rows = 0;
+      }
+      holds = rows >= r.minRows;
+    }
+    if (holds) {
+      const bool analyse = r.action == RouteAction::Analyse;
+      return {r.action, r.name, (analyse ? "selected by rule \"" : "skipped by rule \"") + r.name + "\""};
+    }
+  }
+  return {RouteAction::Skip, "", "no routing rule selects this instance (modality " + fact(facts, "Modality") +
+                                     ", body part " + fact(facts, "BodyPartExamined") + ", view " +
+                                     fact(facts, "ViewPosition") + ")"};
+}
+
+std::vector<RoutingRule> defaultRules() {
+  RoutingRule spine;
+  spine.name = "whole-spine lateral (CR/DX)";
+  spine.action = RouteAction::Analyse;
+  spine.modalities = {"CR", "DX"};
+  spine.bodyParts = {"SPINE", "WHOLESPINE", "WHOLE SPINE", "CSPINE", "TSPINE", "LSPINE", "CTSPINE", "TLSPINE", "LSSPINE"};
+  spine.viewPositions = {"LL", "RL", "LAT", "LATERAL", "LLD", "RLD"};
+  return {spine};
+}
+
+}  // namespace sagitta::plugin
