@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   nlohmann-json3-dev libopencv-dev libdcmtk-dev libtorch-dev
+  # the Orthanc plugin: SDK, server (integration tests, demo), SQLite queue, Asio workers
+  orthanc orthanc-dev libsqlite3-dev libboost-system-dev python3-numpy curl
   # DICOM tools used by tests (dcmdump, storescu) and validators (dciodvfy, DicomSRValidator)
   dcmtk dicom3tools pixelmed-apps python3-pydicom nodejs
   # tests and benchmarks

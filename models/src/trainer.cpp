@@ -54,12 +54,12 @@ void saveAtomically(const T& object, const fs::path& path) {
 
 }  // namespace
 
-TrainingData loadTrainingData(const TrainConfig& c, std::ostream& log) {
+TrainingData loadTrainingData(const TrainConfig& c, std::ostream& log, bool validationOnly) {
   TrainingData split;
   const int h = static_cast<int>(c.network.inputHeight), w = static_cast<int>(c.network.inputWidth);
   if (c.phantom) {
     const auto t0 = Clock::now();
-    split.train = generatePhantomImages(c.phantom->train, h, w, c.phantom->threads);
+    if (!validationOnly) split.train = generatePhantomImages(c.phantom->train, h, w, c.phantom->threads);
     split.validation = generatePhantomImages(c.phantom->validation, h, w, c.phantom->threads);
     log << "phantom: " << split.train.size() << " training cases (seed " << c.phantom->train.seed << "), "
         << split.validation.size() << " validation cases (seed " << c.phantom->validation.seed << "), variety "
@@ -81,7 +81,7 @@ TrainingData loadTrainingData(const TrainConfig& c, std::ostream& log) {
     log << "folder " << c.folder->path << ": " << train << " training and " << validation
         << " validation images (split by patient)\n";
   }
-  if (split.train.empty()) throw ConfigError("no training images");
+  if (split.train.empty() && !validationOnly) throw ConfigError("no training images");
   if (split.validation.empty()) throw ConfigError("no validation images (the split left none)");
   return split;
 }

@@ -95,7 +95,7 @@ int runBundle(const std::vector<std::string>& args, Streams io) {
   }
   const int h = static_cast<int>(runs[0].config.network.inputHeight), w = static_cast<int>(runs[0].config.network.inputWidth);
   std::ostringstream dataLog;
-  const auto data = models::loadTrainingData(runs[0].config, dataLog);
+  const auto data = models::loadTrainingData(runs[0].config, dataLog, true);
   io.err << dataLog.str();
 
   // Score every member and the average on the validation data.

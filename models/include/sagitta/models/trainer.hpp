@@ -36,7 +36,8 @@ struct TrainingData {
 
 // The configured sources, reduced to the input, split into training and validation (phantom:
 // by seed; folder: by patient). Writes one line per source to log. Throws ConfigError.
-TrainingData loadTrainingData(const TrainConfig& config, std::ostream& log);
+// validationOnly: the training phantoms are not generated (bundling, evaluation).
+TrainingData loadTrainingData(const TrainConfig& config, std::ostream& log, bool validationOnly = false);
 
 // Validation of a network on labelled images (the same input path as inference): per-image
 // errors, in the images' mm.

@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A real Orthanc (Debian's /usr/sbin/Orthanc) with libOrthancSagitta, on free loopback ports.
+
+Used by the integration tests and by scripts/demo.sh. Standard library only.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OrthancNode:
+    def __init__(self, workdir, plugin, bundle, aet="SAGITTA", sagitta=None, keep=False):
+        self.workdir = os.path.abspath(workdir)
+        self.plugin = os.path.abspath(plugin)
+        self.bundle = os.path.abspath(bundle)
+        self.aet = aet
+        self.http_port = free_port()
+        self.dicom_port = free_port()
+        self.process = None
+        self.log_path = os.path.join(self.workdir, "orthanc.log")
+        self.sagitta = sagitta or {}
+        if not keep and os.path.exists(self.workdir):
+            shutil.rmtree(self.workdir)
+        os.makedirs(self.workdir, exist_ok=True)
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.http_port
+
+    def write_config(self):
+        section = {"ModelBundle": self.bundle, "Workers": 1, "InferenceThreads": 2}
+        section.update(self.sagitta)
+        config = {
+            "Name": "sagitta-node",
+            "StorageDirectory": os.path.join(self.workdir, "storage"),
+            "IndexDirectory": os.path.join(self.workdir, "storage"),
+            "HttpPort": self.http_port,
+            "DicomPort": self.dicom_port,
+            "DicomAet": self.aet,
+            "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False,
+            "DicomCheckCalledAet": False,
+            "Plugins": [self.plugin],
+            "Sagitta": section,
+        }
+        path = os.path.join(self.workdir, "orthanc.json")
+        with open(path, "w") as f:
+            json.dump(config, f, indent=2)
+        return path
+
+    def start(self, timeout=60):
+        config = self.write_config()
+        log = open(self.log_path, "a")
+        self.process = subprocess.Popen(["Orthanc", "--verbose", config], stdout=log, stderr=subprocess.STDOUT,
+                                        cwd=self.workdir, start_new_session=True)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("Orthanc exited at start; see " + self.log_path)
+            try:
+                self.get("/system")
+                return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.3)
+        raise RuntimeError("Orthanc did not answer within %d s" % timeout)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
+
+    def kill9(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def request(self, method, path, body=None):
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            payload = r.read()
+        try:
+            return json.loads(payload)
+        except ValueError:
+            return payload
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, body=None):
+        return self.request("POST", path, body if body is not None else b"")
+
+    def status_of(self, method, path, body=None):
+        """HTTP status of a request (4xx answers are not exceptions here)."""
+        try:
+            self.request(method, path, body)
+            return 200
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def store_scu(self, files, calling="SAGITTA_TEST"):
+        subprocess.run(["storescu", "-aet", calling, "-aec", self.aet, "127.0.0.1", str(self.dicom_port)] + list(files),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def instance_of(self, sop_instance_uid):
+        found = self.post("/tools/lookup", sop_instance_uid.encode())
+        for item in found:
+            if item["Type"] == "Instance":
+                return item["ID"]
+        return None
+
+    def wait_for(self, predicate, timeout, what):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.25)
+        raise AssertionError("timed out after %d s waiting for %s" % (timeout, what))
+
+    def job_of(self, instance):
+        try:
+            return self.get("/sagitta/instances/%s/results" % instance)
+        except urllib.error.HTTPError:
+            return None
+
+    def finished_job(self, instance, timeout=120):
+        def done():
+            job = self.job_of(instance)
+            return job if job and job["state"] in ("done", "skipped", "failed") else None
+        return self.wait_for(done, timeout, "the job of instance " + instance)
+
+
+def sop_instance_uid(path):
+    out = subprocess.run(["dcmdump", "+P", "0008,0018", path], check=True, capture_output=True, text=True).stdout
+    return out.split("[", 1)[1].split("]", 1)[0]

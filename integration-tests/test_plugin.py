@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Integration test: a real Orthanc with libOrthancSagitta, phantom studies sent by C-STORE.
+
+usage: test_plugin.py SAGITTA PLUGIN BUNDLE WORKDIR
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import urllib.error
+
+import pydicom
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sagitta_node import OrthancNode, sop_instance_uid  # noqa: E402
+
+SAGITTA, PLUGIN, BUNDLE, WORK = sys.argv[1:5]
+FAILURES = []
+
+
+def check(condition, message):
+    print(("ok   " if condition else "FAIL ") + message, flush=True)
+    if not condition:
+        FAILURES.append(message)
+
+
+def make_inputs():
+    films = os.path.join(WORK, "films")
+    subprocess.run([SAGITTA, "phantom", "--out", films, "--count", "2", "--seed", "90210", "--mode", "dicom",
+                    "--variety", "normal", "--quiet"], check=True)
+    spine = os.path.join(films, "case_000000.dcm")
+    late = os.path.join(films, "case_000001.dcm")
+    # A square noise image under whole-spine lateral tags: routing selects it, the gate must refuse it.
+    ds = pydicom.dcmread(late)
+    import numpy as np
+    rng = np.random.default_rng(7)
+    noise = rng.integers(0, 4095, size=(2048, 2048), dtype=np.uint16)
+    ds.Rows, ds.Columns = 2048, 2048
+    ds.PixelData = noise.tobytes()
+    ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["sagitta-gate"])
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    gate = os.path.join(WORK, "noise_lateral.dcm")
+    ds.save_as(gate)
+    # Rows that the pixel data cannot fill: stored by Orthanc, refused by the decoder.
+    ds = pydicom.dcmread(spine)
+    ds.Rows = ds.Rows * 2
+    ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["sagitta-malformed"])
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    malformed = os.path.join(WORK, "malformed.dcm")
+    ds.save_as(malformed)
+    ct = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files", "CT_small.dcm")
+    return spine, late, gate, malformed, ct
+
+
+def study_sr_count(node, study):
+    return sum(1 for s in node.get("/studies/%s/series" % study) if s["MainDicomTags"].get("Modality") == "SR")
+
+
+def main():
+    os.makedirs(WORK, exist_ok=True)
+    spine, late, gate, malformed, ct = make_inputs()
+    with open(os.path.join(BUNDLE, "bundle.json")) as f:
+        validation_median = json.load(f)["metrics"]["validation"]
+    tolerance_mm = max(5.0, 3.0 * min(v["median_mm"] for v in validation_median.values()))
+
+    node = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE)
+    # Down time: an Orthanc without the plugin stores `late`; the plugin must find it at start.
+    node.start()
+    node.stop()
+    plain = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE, keep=True)
+    plain.http_port, plain.dicom_port = node.http_port, node.dicom_port
+    plain.plugin = "/nonexistent-plugin-folder"  # Orthanc skips a missing plugin path with a warning
+    plain.start()
+    plain.store_scu([late])
+    plain.stop()
+
+    node = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE, keep=True)
+    node.http_port, node.dicom_port = plain.http_port, plain.dicom_port
+    node.start()
+    try:
+        health = node.get("/sagitta/health")
+        check(health["enabled"] and health["model"]["sha256"], "health names the model and device")
+
+        late_id = node.instance_of(sop_instance_uid(late))
+        job = node.finished_job(late_id)
+        check(job["state"] == "done", "an instance stored while the plugin was down is analysed at start")
+
+        node.store_scu([spine, ct])
+        node.post("/instances", open(gate, "rb").read())
+        node.post("/instances", open(malformed, "rb").read())
+        spine_id = node.instance_of(sop_instance_uid(spine))
+        job = node.finished_job(spine_id)
+        check(job["state"] == "done", "the whole-spine lateral is analysed (state %s %s)" % (job["state"], job["reason"]))
+        study = node.get("/instances/%s/study" % spine_id)["ID"]
+        check(node.get("/instances/%s/study" % job["sr_instance"])["ID"] == study, "the SR is in the same study")
+        check(node.get("/instances/%s/study" % job["sc_instance"])["ID"] == study, "the SC is in the same study")
+        tags = node.get("/instances/%s/simplified-tags" % job["sr_instance"])
+        check(tags["SOPClassUID"] == "1.2.840.10008.5.1.4.1.1.88.34", "the SR is a Comprehensive 3D SR")
+
+        # The SR's landmarks against the phantom truth.
+        sr_path = os.path.join(WORK, "result_sr.dcm")
+        with open(sr_path, "wb") as f:
+            f.write(node.get("/instances/%s/file" % job["sr_instance"]))
+        read_back = json.loads(subprocess.run([SAGITTA, "dump-sr", sr_path], check=True, capture_output=True,
+                                              text=True).stdout)
+        with open(spine.replace(".dcm", ".json")) as f:
+            truth = json.load(f)
+        spacing = truth["image"]["pixel_spacing_mm"]
+        true_points = {p["id"]: p for p in truth["landmarks"]}
+        errors = []
+        for p in read_back["landmarks"]["landmarks"]:
+            t = true_points[p["id"]]
+            errors.append(((p["x"] - t["x"]) ** 2 * spacing[1] ** 2 + (p["y"] - t["y"]) ** 2 * spacing[0] ** 2) ** 0.5)
+        median = statistics.median(errors)
+        check(len(errors) == 45 and median < tolerance_mm,
+              "SR landmarks match the truth: median %.2f mm (tolerance %.1f mm)" % (median, tolerance_mm))
+        params = read_back["parameters"]["parameters"]
+        check(sum(1 for v in params.values() if v["value"] is not None) >= 15, "the SR carries the parameters")
+
+        for kind in ("sr_instance", "sc_instance"):
+            own = node.finished_job(job[kind])
+            check(own["state"] == "skipped" and "created by a plugin" in own["reason"], "our %s is never analysed" % kind)
+
+        ct_id = node.instance_of(sop_instance_uid(ct))
+        ct_job = node.finished_job(ct_id)
+        check(ct_job["state"] == "skipped" and "no routing rule" in ct_job["reason"], "a CT is skipped by routing")
+        gate_job = node.finished_job(node.instance_of(sop_instance_uid(gate)))
+        check(gate_job["state"] == "skipped" and "model gate" in gate_job["reason"],
+              "a noise image with spine tags is rejected by the gate (%s)" % gate_job["reason"])
+        bad_job = node.finished_job(node.instance_of(sop_instance_uid(malformed)))
+        check(bad_job["state"] == "failed" and "cannot decode" in bad_job["reason"],
+              "a malformed file fails with its reason (%s)" % bad_job["reason"])
+
+        # The same instance again: no second job, one SR.
+        node.store_scu([spine])
+        jobs = node.get("/sagitta/jobs?limit=1000")["jobs"]
+        check(sum(1 for j in jobs if j["instance"] == spine_id) == 1, "sending the same instance twice gives one job")
+        answer = node.post("/sagitta/instances/%s/analyse" % spine_id, {"force": True})
+        check(answer["queued"] == 1, "a manual rerun is queued through REST")
+        node.wait_for(lambda: node.job_of(spine_id)["state"] == "done" and node.job_of(spine_id)["attempts"] >= 1
+                      and node.get("/sagitta/jobs?state=queued")["total"] == 0
+                      and node.get("/sagitta/jobs?state=running")["total"] == 0, 120, "the rerun")
+        check(study_sr_count(node, study) == 1, "the rerun stores no second SR (deterministic UIDs)")
+
+        check(node.status_of("GET", "/sagitta/instances/not-an-id/results") == 400, "a malformed id is a 400")
+        check(node.status_of("GET", "/sagitta/jobs?state=bogus") == 400, "an unknown state is a 400")
+        check(node.status_of("GET", "/sagitta/jobs?limit=-1") == 400, "a bad limit is a 400")
+        check(node.status_of("POST", "/sagitta/instances/%s/analyse" % spine_id, b"{not json") == 400, "a bad body is a 400")
+        check(node.status_of("POST", "/sagitta/instances/%s/analyse" % ("0" * 8 + "-00000000" * 4), b"") == 404,
+              "an unknown instance is a 404")
+        check(node.status_of("DELETE", "/sagitta/jobs") == 405, "a wrong method is a 405")
+        check(node.get("/system")["Name"] == "sagitta-node", "Orthanc is healthy at the end")
+    finally:
+        node.stop()
+    with open(node.log_path) as f:
+        ours = [line for line in f if "Sagitta" in line]
+    patient = pydicom.dcmread(spine)
+    phi = [str(patient.PatientName), str(patient.PatientID), str(patient.PatientBirthDate)]
+    check(ours and not any(value and value in line for line in ours for value in phi),
+          "the plugin's log lines carry Orthanc ids, no patient name, id or birth date")
+    if FAILURES:
+        print("%d check(s) failed; Orthanc's log: %s" % (len(FAILURES), node.log_path))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
