@@ -147,6 +147,21 @@ TEST(Network, LearnsToFindBrightDots) {
 namespace sagitta::models {
 namespace {
 
+TEST(Network, FlopCountMatchesTheConvolutionsParameters) {
+  // A network whose every convolution runs at 1 x 1 would do 2 FLOPs per weight; scaling the
+  // input by 2 in both axes multiplies the count by 4.
+  NetworkConfig c;
+  c.inputHeight = 256;
+  c.inputWidth = 128;
+  auto twice = c;
+  twice.inputHeight = 512;
+  twice.inputWidth = 256;
+  EXPECT_NEAR(forwardFlops(twice) / forwardFlops(c), 4.0, 1e-9);
+  LandmarkNetwork network(c);
+  // Every weight is used at least once per output pixel of the smallest map (8 x 4 here).
+  EXPECT_GT(forwardFlops(c), 2.0 * static_cast<double>(parameterCount(*network)) * 0.9);
+}
+
 TEST(InputGeometry, LetterboxKeepsTheAspectAndCentres) {
   // A 3000 x 7200 film fits 864 rows: scale 0.12, 360 columns wide, 60 columns of padding each side.
   const auto g = InputGeometry::fit({3000, 7200}, 864, 480);

@@ -94,6 +94,28 @@ NetworkOutput LandmarkNetworkImpl::forward(const torch::Tensor& x) {
   return out;
 }
 
+double forwardFlops(const NetworkConfig& c) {
+  const auto conv = [](double in, double out, double k, double h, double w) { return 2.0 * in * out * k * k * h * w; };
+  const double b = static_cast<double>(c.baseChannels), p = static_cast<double>(c.pyramidChannels);
+  const double k = static_cast<double>(c.landmarks);
+  const double H = static_cast<double>(c.inputHeight), W = static_cast<double>(c.inputWidth);
+  double flops = conv(1, b, 3, H / 2, W / 2);  // stem
+  double channels = b;
+  for (int level = 0; level < 4; ++level) {
+    const double out = b * static_cast<double>(2 << level);
+    const double h = H / static_cast<double>(4 << level), w = W / static_cast<double>(4 << level);
+    flops += conv(channels, out, 3, h, w) + conv(out, out, 3, h, w) + conv(channels, out, 1, h, w);  // strided block
+    flops += static_cast<double>(c.blocksPerStage) * 2.0 * conv(out, out, 3, h, w);
+    flops += conv(out, p, 1, h, w);                             // lateral
+    flops += static_cast<double>(level) * 2.0 * conv(p, p, 3, h, w);  // RefineNet blocks
+    channels = out;
+  }
+  const double h0 = H / 4, w0 = W / 4;
+  flops += conv(p, p, 3, h0, w0) + conv(p, k, 1, h0, w0);  // GlobalNet head
+  flops += conv(4 * p, p, 3, h0, w0) + conv(p, p, 3, h0, w0) + conv(4 * p, p, 1, h0, w0) + conv(p, k, 1, h0, w0);
+  return flops;
+}
+
 int64_t parameterCount(torch::nn::Module& module) {
   int64_t n = 0;
   for (const auto& p : module.parameters()) n += p.numel();

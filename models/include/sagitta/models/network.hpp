@@ -56,4 +56,8 @@ TORCH_MODULE(LandmarkNetwork);
 
 int64_t parameterCount(torch::nn::Module& module);
 
+// Floating-point operations of one forward pass (2 per multiply-add), counted over the
+// convolutions from the architecture above; batch norm, ReLU, upsampling and DSNT add < 2 %.
+double forwardFlops(const NetworkConfig& config);
+
 }  // namespace sagitta::models
