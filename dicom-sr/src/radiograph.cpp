@@ -125,6 +125,17 @@ Radiograph decode(DcmFileFormat& file, const ReadLimits& limits) {
       throw DecodeFailure(std::string("cannot decompress ") + xfer.getXferName() + ": " + status.text());
     }
   }
+  // DCMTK pads pixel data that is shorter than Rows x Columns with zeros (and only warns): a
+  // truncated or inconsistent file must fail instead of being measured half black.
+  if (DcmElement* element = nullptr; dataset.findAndGetElement(DCM_PixelData, element).good() && element != nullptr) {
+    const auto bitsAllocated = static_cast<std::size_t>(std::max(1, info.bitsAllocated));
+    const auto needed = (pixels * static_cast<std::size_t>(std::max(1, info.samplesPerPixel)) * bitsAllocated + 7U) / 8U;
+    const auto held = static_cast<std::size_t>(element->getLength());
+    if (held < needed) {
+      throw DecodeFailure("pixel data holds " + std::to_string(held) + " bytes, but Rows x Columns x Bits Allocated needs " +
+                          std::to_string(needed) + " (truncated or inconsistent file)");
+    }
+  }
   if (info.frames > 1) {
     out.warnings.push_back("multi-frame image (" + std::to_string(info.frames) + " frames): the first frame is used");
   }
