@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sagitta/models/device.hpp"
 
-#include <regex>
+#include <cctype>
 
 #include "sagitta/models/errors.hpp"
 
@@ -11,12 +11,15 @@ torch::Device resolveDevice(const std::string& text) {
   const bool cuda = torch::cuda::is_available();
   if (text == "auto") return cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   if (text == "cpu") return torch::Device(torch::kCPU);
-  static const std::regex pattern("cuda(:([0-9]{1,2}))?");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern)) {
+  // "cuda" or "cuda:N" with N of one or two digits.
+  const std::string digits = text.size() > 5 ? text.substr(5) : "";
+  const bool wellFormed = text == "cuda" || (text.rfind("cuda:", 0) == 0 && !digits.empty() && digits.size() <= 2 &&
+                                             std::isdigit(static_cast<unsigned char>(digits[0])) != 0 &&
+                                             std::isdigit(static_cast<unsigned char>(digits.back())) != 0);
+  if (!wellFormed) {
     throw DeviceError("unknown device \"" + text.substr(0, 40) + "\" (expected auto, cpu, cuda or cuda:N)");
   }
-  const int index = m[2].matched ? std::stoi(m[2].str()) : 0;
+  const int index = digits.empty() ? 0 : std::stoi(digits);
   if (!cuda) throw DeviceError("device " + text + " requested but this LibTorch sees no CUDA device");
   if (index >= static_cast<int>(torch::cuda::device_count())) {
     throw DeviceError("device " + text + " requested but only " + std::to_string(torch::cuda::device_count()) +

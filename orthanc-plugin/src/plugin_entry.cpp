@@ -4,7 +4,6 @@
 #include <orthanc/OrthancCPlugin.h>
 
 #include <memory>
-#include <regex>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -50,9 +49,14 @@ void answerError(OrthancPluginRestOutput* output, uint16_t status, const std::st
   answerJson(output, Json{{"error", message}}, status);
 }
 
+// Orthanc ids: five groups of 8 lower-case hex digits joined by '-'.
 bool isOrthancId(const std::string& id) {
-  static const std::regex pattern("[0-9a-f]{8}(-[0-9a-f]{8}){4}");
-  return std::regex_match(id, pattern);
+  if (id.size() != 44) return false;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    if (i % 9 == 8 ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
 }
 
 std::string getArgument(const OrthancPluginHttpRequest* request, const std::string& key) {

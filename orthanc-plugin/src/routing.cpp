@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex>
 #include <stdexcept>
 
 namespace sagitta::plugin {
@@ -37,11 +38,17 @@ std::optional<std::regex> compile(const std::optional<std::string>& pattern, con
 
 }  // namespace
 
+struct Router::Compiled {
+  std::vector<std::optional<std::regex>> series, protocol;
+};
+
 Router::Router(std::vector<RoutingRule> rules) : rules_(std::move(rules)) {
+  auto compiled = std::make_shared<Compiled>();
   for (const auto& r : rules_) {
-    series_.push_back(compile(r.seriesDescription, r.name));
-    protocol_.push_back(compile(r.protocolName, r.name));
+    compiled->series.push_back(compile(r.seriesDescription, r.name));
+    compiled->protocol.push_back(compile(r.protocolName, r.name));
   }
+  compiled_ = compiled;
 }
 
 RouteDecision Router::decide(const InstanceFacts& facts) const {
@@ -53,8 +60,10 @@ RouteDecision Router::decide(const InstanceFacts& facts) const {
     bool holds = listHolds(r.modalities, "Modality") && listHolds(r.sopClassUids, "SOPClassUID") &&
                  listHolds(r.bodyParts, "BodyPartExamined") && listHolds(r.viewPositions, "ViewPosition") &&
                  listHolds(r.callingAets, "RemoteAET") && listHolds(r.calledAets, "CalledAET");
-    if (holds && series_[i]) holds = std::regex_search(fact(facts, "SeriesDescription"), *series_[i]);
-    if (holds && protocol_[i]) holds = std::regex_search(fact(facts, "ProtocolName"), *protocol_[i]);
+    const auto& series = compiled_->series[i];
+    const auto& protocol = compiled_->protocol[i];
+    if (holds && series) holds = std::regex_search(fact(facts, "SeriesDescription"), *series);
+    if (holds && protocol) holds = std::regex_search(fact(facts, "ProtocolName"), *protocol);
     if (holds && r.minRows > 0) {
       int rows = 0;
       try {

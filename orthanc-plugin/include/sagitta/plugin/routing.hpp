@@ -5,7 +5,7 @@
 
 #include <map>
 #include <optional>
-#include <regex>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,7 +41,8 @@ class Router {
 
  private:
   std::vector<RoutingRule> rules_;
-  std::vector<std::optional<std::regex>> series_, protocol_;
+  struct Compiled;  // the rules' regular expressions (<regex> stays out of this header)
+  std::shared_ptr<const Compiled> compiled_;
 };
 
 // The default: CR and DX films of the spine in a lateral view, nothing else.
