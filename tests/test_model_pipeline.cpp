@@ -195,21 +195,21 @@ TEST(Gate, JudgesShapeContrastConfidenceAndAnatomy) {
   cv::Mat film(3000, 1000, CV_8U);
   cv::randu(film, 0, 255);
   const GateThresholds t;
-  EXPECT_TRUE(judge(film, spinePrediction(film.size()), t, 512, 288).accepted);
+  EXPECT_TRUE(judge(film, spinePrediction(film.size()), t).accepted);
 
   cv::Mat square(1000, 1000, CV_8U);
   cv::randu(square, 0, 255);
-  auto v = judge(square, spinePrediction(square.size()), t, 512, 288);
+  auto v = judge(square, spinePrediction(square.size()), t);
   EXPECT_FALSE(v.accepted);
   EXPECT_NE(v.reasons[0].find("not a long-length film"), std::string::npos);
 
-  v = judge(cv::Mat(3000, 1000, CV_8U, cv::Scalar(7)), spinePrediction(film.size()), t, 512, 288);
+  v = judge(cv::Mat(3000, 1000, CV_8U, cv::Scalar(7)), spinePrediction(film.size()), t);
   EXPECT_FALSE(v.accepted);
   EXPECT_NE(v.reasons[0].find("blank"), std::string::npos);
 
   auto unsure = spinePrediction(film.size());
   unsure.medianSpreadInputPx = 40.0;
-  v = judge(film, unsure, t, 512, 288);
+  v = judge(film, unsure, t);
   ASSERT_EQ(v.reasons.size(), 1U);
   EXPECT_NE(v.reasons[0].find("not confident"), std::string::npos);
 
@@ -220,7 +220,7 @@ TEST(Gate, JudgesShapeContrastConfidenceAndAnatomy) {
     l.y = 2900.0 - 100.0 * i;
     shuffled.landmarks.set(id, l);
   }
-  v = judge(film, shuffled, t, 512, 288);
+  v = judge(film, shuffled, t);
   EXPECT_FALSE(v.accepted);
   EXPECT_NE(v.reasons[0].find("out of order"), std::string::npos);
 }

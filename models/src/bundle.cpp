@@ -4,13 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "sagitta/core/landmark_catalogue.hpp"
 #include "sagitta/core/sha256.hpp"
 #include "sagitta/models/errors.hpp"
+#include "sagitta/models/read_file.hpp"
 
 namespace sagitta::models {
 namespace fs = std::filesystem;
@@ -19,11 +19,9 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 std::string readFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BundleError("cannot read " + path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto text = readWholeFile(path.string());
+  if (!text) throw BundleError("cannot read " + path.string());
+  return std::move(*text);
 }
 
 Json networkJson(const NetworkConfig& n) {

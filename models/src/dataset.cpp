@@ -20,6 +20,7 @@
 #include "sagitta/dicom/errors.hpp"
 #include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/models/errors.hpp"
+#include "sagitta/models/read_file.hpp"
 #include "sagitta/phantom/generator.hpp"
 
 namespace sagitta::models {
@@ -27,11 +28,9 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string readText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("cannot read " + path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto text = readWholeFile(path.string());
+  if (!text) throw ConfigError("cannot read " + path.string());
+  return std::move(*text);
 }
 
 std::map<std::string, std::string> readPatients(const fs::path& csv) {

@@ -5,8 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -15,6 +13,7 @@
 #include "sagitta/core/measurement.hpp"
 #include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/models/errors.hpp"
+#include "sagitta/models/read_file.hpp"
 
 namespace sagitta::models {
 namespace fs = std::filesystem;
@@ -88,10 +87,9 @@ Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, co
   Evaluation evaluation;
   std::vector<ImageErrors> accepted;
   for (const auto& json : files) {
-    std::ifstream in(json, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    const auto truth = core::parseLandmarksJson(text.str());
+    const auto text = readWholeFile(json.string());
+    if (!text) throw ConfigError("cannot read " + json.string());
+    const auto truth = core::parseLandmarksJson(*text);
     cv::Mat grey8;
     core::Calibration calibration = truth.image.calibration;
     const auto dcm = fs::path(json).replace_extension(".dcm");

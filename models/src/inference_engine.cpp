@@ -98,14 +98,14 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
         }
       }
       p.medianSpreadInputPx = median(inputSpread);
-      p.gate = judge(images[i], p, bundle_.manifest.gate, h, w);
+      p.gate = judge(images[i], p, bundle_.manifest.gate);
       predictions.push_back(std::move(p));
     }
   }
   return predictions;
 }
 
-GateVerdict judge(const cv::Mat& grey8, const Prediction& p, const GateThresholds& t, int inputHeight, int inputWidth) {
+GateVerdict judge(const cv::Mat& grey8, const Prediction& p, const GateThresholds& t) {
   GateVerdict verdict;
   const double aspect = static_cast<double>(grey8.rows) / std::max(1, grey8.cols);
   if (aspect < t.minAspect) {
@@ -132,8 +132,7 @@ GateVerdict judge(const cv::Mat& grey8, const Prediction& p, const GateThreshold
     verdict.reasons.push_back("vertebral centres out of order (" + std::to_string(inversions) + " of " +
                               std::to_string(ys.size() - 1) + " steps go up)");
   }
-  const auto geometry = InputGeometry::fit(grey8.size(), inputHeight, inputWidth);
-  const double span = (ys.back() - ys.front()) * geometry.scale / (grey8.rows * geometry.scale);
+  const double span = (ys.back() - ys.front()) / std::max(1, grey8.rows);
   if (span < t.minSpanFraction) {
     verdict.reasons.push_back("the spine found spans " + fixed(100.0 * span, 0) + "% of the film height, below " +
                               fixed(100.0 * t.minSpanFraction, 0) + "%");

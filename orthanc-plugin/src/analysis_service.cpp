@@ -3,8 +3,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <boost/asio/post.hpp>
 
@@ -14,6 +12,7 @@
 #include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/models/analysis.hpp"
+#include "sagitta/models/read_file.hpp"
 
 namespace sagitta::plugin {
 namespace fs = std::filesystem;
@@ -28,10 +27,9 @@ class InputFailure : public std::runtime_error {
 };
 
 std::string readBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto bytes = models::readWholeFile(path.string());
+  if (!bytes) throw std::runtime_error("cannot read back " + path.filename().string());
+  return std::move(*bytes);
 }
 
 }  // namespace

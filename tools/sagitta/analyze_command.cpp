@@ -39,7 +39,8 @@ int runAnalyze(const std::vector<std::string>& args, Streams io) {
   if (ec) throw core::InvalidInput("cannot create " + out.string() + ": " + ec.message());
   const auto stem = input.stem().string();
   const auto jsonPath = out / (stem + "_analysis.json");
-  std::ofstream(jsonPath, std::ios::binary) << models::analysisToJson(analysis) << "\n";
+  const auto json = models::analysisToJson(analysis);
+  std::ofstream(jsonPath, std::ios::binary) << json << "\n";
   for (const auto& warning : radiograph.warnings) io.err << "warning: " << warning << "\n";
   if (!analysis.accepted) {
     io.err << "sagitta analyze: " << input.string() << " is not measured: not a whole-spine lateral radiograph\n";
@@ -55,7 +56,7 @@ int runAnalyze(const std::vector<std::string>& args, Streams io) {
     written += ", " + scPath.string();
   }
   if (format == "table") io.out << core::measurementToTable(analysis.report.measurement);
-  else io.out << models::analysisToJson(analysis) << "\n";
+  else io.out << json << "\n";
   io.err << "wrote " << written << ", " << jsonPath.string() << " (inference " << static_cast<int>(analysis.inferenceSeconds * 1000.0)
          << " ms on " << engine->deviceName() << ")\n";
   return kExitOk;

@@ -33,13 +33,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string readText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw core::InvalidInput("cannot read " + path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string cpuModel() {
   std::ifstream in("/proc/cpuinfo");
@@ -79,11 +72,11 @@ int runBundle(const std::vector<std::string>& args, Streams io) {
   for (const auto& folder : folders) {
     Run run;
     run.folder = folder;
-    const auto text = readText(folder / "config.json");
+    const auto text = readInputFile((folder / "config.json").string(), io.in, 1U << 20U);
     run.configJson = Json::parse(text);
     run.config = models::parseTrainConfig(text, folder.string());
-    run.state = Json::parse(readText(folder / "state.json"));
-    run.best = Json::parse(readText(folder / "best.json"));
+    run.state = Json::parse(readInputFile((folder / "state.json").string(), io.in, 1U << 20U));
+    run.best = Json::parse(readInputFile((folder / "best.json").string(), io.in, 1U << 20U));
     run.network = models::LandmarkNetwork(run.config.network);
     torch::load(run.network, (folder / "best.pt").string());
     run.network->eval();

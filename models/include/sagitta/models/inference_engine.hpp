@@ -59,7 +59,6 @@ class InferenceEngine {
 };
 
 // The gate's checks on a prediction (exposed for tests and for calibrating thresholds).
-GateVerdict judge(const cv::Mat& grey8, const Prediction& prediction, const GateThresholds& thresholds,
-                  int inputHeight, int inputWidth);
+GateVerdict judge(const cv::Mat& grey8, const Prediction& prediction, const GateThresholds& thresholds);
 
 }  // namespace sagitta::models
