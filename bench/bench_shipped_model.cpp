@@ -3,6 +3,7 @@
 // film (letterbox, every member's forward pass, spreads, gate), its convolution GFLOPs and the
 // achieved GFLOP/s; CPU with 1 and 2 threads, and CUDA when LibTorch sees a device.
 #include <benchmark/benchmark.h>
+#include <torch/cuda.h>
 
 #include "sagitta/models/inference_engine.hpp"
 #include "sagitta/phantom/generator.hpp"

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <mutex>
 #include <sstream>
 
+#include "sagitta/models/bundle.hpp"
 #include "sagitta/models/device.hpp"
 #include "sagitta/models/errors.hpp"
 #include "sagitta/models/input_geometry.hpp"
@@ -35,14 +37,27 @@ torch::Tensor heatmapVariance(const DsntResult& r) {
 
 }  // namespace
 
+struct InferenceEngine::State {
+  explicit State(const EngineOptions& o) : options(o), device(resolveDevice(o.device)) {}
+  EngineOptions options;
+  torch::Device device;
+  LoadedBundle bundle;
+  std::mutex mutex;  // one forward pass at a time: LibTorch's intra-op pool is the parallelism
+};
+
 InferenceEngine::InferenceEngine(const std::string& bundleFolder, const EngineOptions& options)
-    : options_(options), device_(resolveDevice(options.device)) {
+    : state_(std::make_unique<State>(options)) {
   if (options.threads > 0) torch::set_num_threads(options.threads);
   if (options.batchSize < 1 || options.batchSize > 64) throw ConfigError("batch size must be 1..64");
-  bundle_ = loadBundle(bundleFolder, device_);
+  state_->bundle = loadBundle(bundleFolder, state_->device);
 }
 
-std::string InferenceEngine::deviceName() const { return describeDevice(device_); }
+InferenceEngine::~InferenceEngine() = default;
+
+const BundleManifest& InferenceEngine::manifest() const { return state_->bundle.manifest; }
+const std::string& InferenceEngine::bundleSha256() const { return state_->bundle.sha256; }
+const std::string& InferenceEngine::bundleFolder() const { return state_->bundle.folder; }
+std::string InferenceEngine::deviceName() const { return describeDevice(state_->device); }
 
 Prediction InferenceEngine::predict(const cv::Mat& grey8, const core::Calibration& calibration) {
   return predictBatch({grey8}, {calibration}).front();
@@ -51,19 +66,19 @@ Prediction InferenceEngine::predict(const cv::Mat& grey8, const core::Calibratio
 std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>& images,
                                                       const std::vector<core::Calibration>& calibrations) {
   if (images.size() != calibrations.size()) throw ConfigError("one calibration per image is required");
-  const std::lock_guard<std::mutex> lock(mutex_);
-  const int h = bundle_.manifest.inputHeight, w = bundle_.manifest.inputWidth;
+  const std::lock_guard<std::mutex> lock(state_->mutex);
+  const int h = state_->bundle.manifest.inputHeight, w = state_->bundle.manifest.inputWidth;
   std::vector<Prediction> predictions;
   const torch::InferenceMode guard;
-  const auto batch = static_cast<std::size_t>(options_.batchSize);
+  const auto batch = static_cast<std::size_t>(state_->options.batchSize);
   for (std::size_t start = 0; start < images.size(); start += batch) {
     const auto end = std::min(images.size(), start + batch);
     std::vector<torch::Tensor> inputs;
     for (auto i = start; i < end; ++i) inputs.push_back(makeInput(images[i], h, w));
-    const auto x = torch::stack(inputs).to(device_);
+    const auto x = torch::stack(inputs).to(state_->device);
     torch::Tensor coordinates, variance;
     std::vector<torch::Tensor> memberCoordinates;
-    for (auto& network : bundle_.networks) {
+    for (auto& network : state_->bundle.networks) {
       const auto out = network->forward(x);
       memberCoordinates.push_back(out.stage2.coordinates);
       const auto v = heatmapVariance(out.stage2);
@@ -98,7 +113,7 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
         }
       }
       p.medianSpreadInputPx = median(inputSpread);
-      p.gate = judge(images[i], p, bundle_.manifest.gate);
+      p.gate = judge(images[i], p, state_->bundle.manifest.gate);
       predictions.push_back(std::move(p));
     }
   }

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// A model bundle is a folder: bundle.json (the manifest) and one weights file per ensemble
-// member. The manifest states the format version, input size and normalisation, the landmark
-// order, each member's network and sha256, the out-of-distribution gate's thresholds, the
-// training data, validation metrics and source commit. The bundle's identity is the sha256 of
-// bundle.json, which pins every member's weights through their sha256.
+// Loading a bundle's weights (LibTorch): the manifest is validated, every member's sha256 and
+// tensor shapes are checked, and the networks are returned in eval mode on the device.
 #pragma once
 
 #include <string>
@@ -11,45 +8,10 @@
 
 #include <torch/torch.h>
 
+#include "sagitta/models/bundle_manifest.hpp"
 #include "sagitta/models/network.hpp"
 
 namespace sagitta::models {
-
-inline constexpr int kBundleFormatVersion = 1;
-inline constexpr const char* kNormalisation =
-    "displayed image (VOI applied, MONOCHROME2), letterboxed to the input keeping the aspect, "
-    "zero mean and unit variance over the image area, padding 0";
-
-struct BundleMember {
-  std::string name;           // e.g. "compact-a"
-  std::string file;           // weights file, relative to the bundle folder
-  std::string sha256;         // of the weights file
-  NetworkConfig network;
-  std::string heatmapTarget;  // "gaussian", "exponential", "none"
-};
-
-struct GateThresholds {
-  double minAspect = 1.5;          // rows / columns of a long-length film
-  double maxMedianSpreadPx = 6.0;  // median heatmap spread over the 45 landmarks, input pixels
-  double minContrast = 4.0;        // SD of the displayed image, grey levels
-  double minSpanFraction = 0.35;   // C2_C..L5_C vertical span over the input's image height
-};
-
-struct BundleManifest {
-  int formatVersion = kBundleFormatVersion;
-  std::string name = "sagitta-landmarks";
-  std::string version = "0.0.0";
-  int inputHeight = 0, inputWidth = 0;
-  std::vector<BundleMember> members;
-  GateThresholds gate;
-  std::string trainingJson = "{}";  // data, commands, time, hardware (free-form JSON object)
-  std::string metricsJson = "{}";   // validation metrics (free-form JSON object)
-  std::string sourceCommit;
-};
-
-std::string manifestToJson(const BundleManifest& manifest);
-// Throws BundleError naming the problem (format, version, landmark order, input, members).
-BundleManifest manifestFromJson(const std::string& text);
 
 struct LoadedBundle {
   std::string folder;
@@ -61,11 +23,5 @@ struct LoadedBundle {
 // Validates the manifest, every member's sha256 and weights, and runs one forward pass to
 // check the output shape. Throws BundleError with a clear reason.
 LoadedBundle loadBundle(const std::string& folder, const torch::Device& device);
-
-// Writes bundle.json into a folder that already holds the members' weights, filling each
-// member's sha256. Returns the bundle's sha256.
-std::string writeBundle(const std::string& folder, BundleManifest manifest);
-
-std::string fileSha256(const std::string& path);  // throws BundleError when unreadable
 
 }  // namespace sagitta::models

@@ -6,7 +6,7 @@
 #pragma once
 
 #include <array>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,7 +14,7 @@
 
 #include "sagitta/core/calibration.hpp"
 #include "sagitta/core/landmark_set.hpp"
-#include "sagitta/models/bundle.hpp"
+#include "sagitta/models/bundle_manifest.hpp"
 
 namespace sagitta::models {
 
@@ -40,22 +40,23 @@ class InferenceEngine {
  public:
   // Throws BundleError / DeviceError.
   InferenceEngine(const std::string& bundleFolder, const EngineOptions& options);
+  ~InferenceEngine();
+  InferenceEngine(const InferenceEngine&) = delete;
+  InferenceEngine& operator=(const InferenceEngine&) = delete;
 
   // grey8: the displayed image (CV_8U, bright = dense), any size.
   Prediction predict(const cv::Mat& grey8, const core::Calibration& calibration);
   std::vector<Prediction> predictBatch(const std::vector<cv::Mat>& images,
                                        const std::vector<core::Calibration>& calibrations);
 
-  const BundleManifest& manifest() const { return bundle_.manifest; }
-  const std::string& bundleSha256() const { return bundle_.sha256; }
-  const std::string& bundleFolder() const { return bundle_.folder; }
+  const BundleManifest& manifest() const;
+  const std::string& bundleSha256() const;
+  const std::string& bundleFolder() const;
   std::string deviceName() const;
 
  private:
-  EngineOptions options_;
-  torch::Device device_;
-  LoadedBundle bundle_;
-  std::mutex mutex_;
+  struct State;  // LibTorch lives in the .cpp: the CLI and the plugin do not compile its headers
+  std::unique_ptr<State> state_;
 };
 
 // The gate's checks on a prediction (exposed for tests and for calibrating thresholds).

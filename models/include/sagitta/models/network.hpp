@@ -8,16 +8,10 @@
 #include <torch/torch.h>
 
 #include "sagitta/models/dsnt.hpp"
+#include "sagitta/models/network_config.hpp"
 
 namespace sagitta::models {
 
-struct NetworkConfig {
-  int64_t landmarks = 45;
-  int64_t baseChannels = 16;      // stem width; stages double it (x2, x4, x8, x16)
-  int64_t pyramidChannels = 64;   // GlobalNet / RefineNet width
-  int64_t blocksPerStage = 1;     // residual blocks per backbone stage (after the strided one)
-  int64_t inputHeight = 864, inputWidth = 480;  // the paper's padded input
-};
 
 // Two 3x3 convolutions with batch norm, and a 1x1 projection when the shape changes.
 class ResidualBlockImpl : public torch::nn::Module {
@@ -55,9 +49,5 @@ class LandmarkNetworkImpl : public torch::nn::Module {
 TORCH_MODULE(LandmarkNetwork);
 
 int64_t parameterCount(torch::nn::Module& module);
-
-// Floating-point operations of one forward pass (2 per multiply-add), counted over the
-// convolutions from the architecture above; batch norm, ReLU, upsampling and DSNT add < 2 %.
-double forwardFlops(const NetworkConfig& config);
 
 }  // namespace sagitta::models
