@@ -10,6 +10,8 @@ PACKAGES=(
   nlohmann-json3-dev libopencv-dev libdcmtk-dev libtorch-dev
   # the Orthanc plugin: SDK, server (integration tests, demo), SQLite queue, Asio workers
   orthanc orthanc-dev libsqlite3-dev libboost-system-dev python3-numpy curl
+  # JPEG 2000: Orthanc's GDCM decoder plugin (the fallback decoder) and gdcmconv for test files
+  orthanc-gdcm libgdcm-tools
   # DICOM tools used by tests (dcmdump, storescu) and validators (dciodvfy, DicomSRValidator)
   dcmtk dicom3tools pixelmed-apps python3-pydicom nodejs
   # tests and benchmarks

@@ -180,6 +180,47 @@ TEST_F(DicomReader, Jpeg2000IsUnsupportedWithItsUid) {
   }
 }
 
+// What the plugin does with a file DCMTK cannot decompress: the header from the file, the frame
+// from Orthanc's decoder. A real JPEG 2000 file (GDCM's gdcmconv), the frame taken from the
+// uncompressed original, must render exactly as the original does.
+TEST_F(DicomReader, Jpeg2000WithAnExternallyDecodedFrameRendersAsTheOriginal) {
+  ASSERT_TRUE(haveTool("gdcmconv")) << "gdcmconv (libgdcm-tools) is installed by scripts/setup.sh";
+  const auto j2k = (dir_ / "real-j2k.dcm").string();
+  ASSERT_TRUE(run("gdcmconv --j2k " + source_ + " " + j2k));
+  const std::string bytes = readBytes(j2k);
+  EXPECT_THROW(readRadiograph(bytes.data(), bytes.size()), UnsupportedTransferSyntax);
+
+  DcmFileFormat original;
+  ASSERT_TRUE(original.loadFile(source_.c_str()).good());
+  const Uint16* values = nullptr;
+  ASSERT_TRUE(original.getDataset()->findAndGetUint16Array(DCM_PixelData, values).good());
+  const Radiograph reference = readRadiograph(source_);
+  DecodedFrame frame;
+  frame.format = DecodedFrame::Format::Grey16;
+  frame.width = reference.info.columns;
+  frame.height = reference.info.rows;
+  frame.pitch = 2U * static_cast<std::size_t>(frame.width);
+  frame.data = values;
+  frame.decoder = "the test";
+  const Radiograph r = readRadiograph(bytes.data(), bytes.size(), frame);
+  EXPECT_EQ(r.info.transferSyntaxUid, UID_JPEG2000LosslessOnlyTransferSyntax);
+  EXPECT_EQ(r.info.sopInstanceUid, reference.info.sopInstanceUid);
+  EXPECT_EQ(r.info.calibration.rowSpacingMm, reference.info.calibration.rowSpacingMm);
+  EXPECT_EQ(r.window, reference.window);
+  ASSERT_EQ(r.display.size(), reference.display.size());
+  EXPECT_EQ(cv::norm(r.display, reference.display, cv::NORM_INF), 0.0);
+  ASSERT_EQ(r.warnings.size(), 1U);
+  EXPECT_NE(r.warnings[0].find("decoded by the test"), std::string::npos) << r.warnings[0];
+
+  // A frame that does not fit the header is refused, never stretched or cropped.
+  DecodedFrame wrong = frame;
+  wrong.height -= 1;
+  EXPECT_THROW(readRadiograph(bytes.data(), bytes.size(), wrong), DecodeFailure);
+  wrong = frame;
+  wrong.pitch = 10;
+  EXPECT_THROW(readRadiograph(bytes.data(), bytes.size(), wrong), DecodeFailure);
+}
+
 template <typename E>
 void expectError(const std::string& path, const std::string& fragment) {
   try {

@@ -94,7 +94,64 @@ void percentileWindow(DicomImage& image, cv::Mat& scratch) {
   image.setWindow(0.5 * (low + high), std::max(1.0, high - low));
 }
 
-Radiograph decode(DcmFileFormat& file, const ReadLimits& limits) {
+std::size_t bytesPerPixel(DecodedFrame::Format format) {
+  switch (format) {
+    case DecodedFrame::Format::Grey8: return 1;
+    case DecodedFrame::Format::Rgb24: return 3;
+    case DecodedFrame::Format::Grey16:
+    case DecodedFrame::Format::SignedGrey16: return 2;
+  }
+  return 0;
+}
+
+void put(OFCondition status) {
+  if (status.bad()) throw DecodeFailure(std::string("cannot use the decoded frame: ") + status.text());
+}
+
+// Replaces the (encapsulated) pixel data by the frame, stored natively, and makes the image
+// pixel module describe it; everything else in the data set is left as the file has it.
+void substituteFrame(DcmDataset& dataset, const RadiographInfo& info, const DecodedFrame& frame) {
+  if (frame.data == nullptr || frame.width != info.columns || frame.height != info.rows) {
+    throw DecodeFailure("the decoded frame is " + std::to_string(frame.width) + " x " + std::to_string(frame.height) +
+                        " but the header says " + std::to_string(info.columns) + " x " + std::to_string(info.rows));
+  }
+  const std::size_t rowBytes = bytesPerPixel(frame.format) * static_cast<std::size_t>(frame.width);
+  if (frame.pitch < rowBytes) throw DecodeFailure("the decoded frame's row pitch is shorter than a row");
+  std::vector<std::uint8_t> packed(rowBytes * static_cast<std::size_t>(frame.height));
+  for (int r = 0; r < frame.height; ++r) {
+    std::memcpy(packed.data() + rowBytes * static_cast<std::size_t>(r),
+                static_cast<const std::uint8_t*>(frame.data) + frame.pitch * static_cast<std::size_t>(r), rowBytes);
+  }
+  dataset.findAndDeleteElement(DCM_PixelData);
+  dataset.findAndDeleteElement(DCM_NumberOfFrames);
+  const bool sixteen = frame.format == DecodedFrame::Format::Grey16 || frame.format == DecodedFrame::Format::SignedGrey16;
+  const int stored = sixteen ? (info.bitsStored > 8 && info.bitsStored <= 16 ? info.bitsStored : 16) : 8;
+  put(dataset.putAndInsertUint16(DCM_BitsAllocated, sixteen ? 16 : 8));
+  put(dataset.putAndInsertUint16(DCM_BitsStored, static_cast<Uint16>(stored)));
+  put(dataset.putAndInsertUint16(DCM_HighBit, static_cast<Uint16>(stored - 1)));
+  put(dataset.putAndInsertUint16(DCM_PixelRepresentation, frame.format == DecodedFrame::Format::SignedGrey16 ? 1 : 0));
+  if (frame.format == DecodedFrame::Format::Rgb24) {
+    put(dataset.putAndInsertUint16(DCM_SamplesPerPixel, 3));
+    put(dataset.putAndInsertString(DCM_PhotometricInterpretation, "RGB"));
+    put(dataset.putAndInsertUint16(DCM_PlanarConfiguration, 0));
+  } else {
+    put(dataset.putAndInsertUint16(DCM_SamplesPerPixel, 1));
+    dataset.findAndDeleteElement(DCM_PlanarConfiguration);
+    if (info.photometric != "MONOCHROME1" && info.photometric != "MONOCHROME2") {
+      put(dataset.putAndInsertString(DCM_PhotometricInterpretation, "MONOCHROME2"));
+    }
+  }
+  if (sixteen) {
+    // Little-endian host order is what DCMTK's native representation expects in memory.
+    std::vector<Uint16> words(packed.size() / 2);
+    std::memcpy(words.data(), packed.data(), packed.size());
+    put(dataset.putAndInsertUint16Array(DCM_PixelData, words.data(), static_cast<unsigned long>(words.size())));
+  } else {
+    put(dataset.putAndInsertUint8Array(DCM_PixelData, packed.data(), static_cast<unsigned long>(packed.size())));
+  }
+}
+
+Radiograph decode(DcmFileFormat& file, const ReadLimits& limits, const DecodedFrame* frame = nullptr) {
   DcmDataset& dataset = *file.getDataset();
   if (const OFCondition loaded = dataset.loadAllDataIntoMemory(); loaded.bad()) failLoad(loaded);
   const E_TransferSyntax original = dataset.getOriginalXfer();
@@ -116,10 +173,14 @@ Radiograph decode(DcmFileFormat& file, const ReadLimits& limits) {
     throw NotAnImage("image too large: " + std::to_string(info.rows) + " x " + std::to_string(info.columns) +
                      " pixels exceeds the limit of " + std::to_string(limits.maxPixels));
   }
-  if (!isSupportedTransferSyntax(info.transferSyntaxUid)) {
+  if (frame != nullptr) {
+    substituteFrame(dataset, info, *frame);
+    out.info = describe(dataset, info.transferSyntaxUid);  // the pixel module of what is rendered
+    out.warnings.push_back(std::string("pixel data (") + xfer.getXferName() + ") decoded by " +
+                           (frame->decoder.empty() ? "an external decoder" : frame->decoder));
+  } else if (!isSupportedTransferSyntax(info.transferSyntaxUid)) {
     throw UnsupportedTransferSyntax(info.transferSyntaxUid, xfer.getXferName());
-  }
-  if (xfer.isEncapsulated()) {
+  } else if (xfer.isEncapsulated()) {
     const OFCondition status = dataset.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
     if (status.bad() || !dataset.canWriteXfer(EXS_LittleEndianExplicit)) {
       throw DecodeFailure(std::string("cannot decompress ") + xfer.getXferName() + ": " + status.text());
@@ -143,7 +204,8 @@ Radiograph decode(DcmFileFormat& file, const ReadLimits& limits) {
   // DicomImage applies the modality LUT / rescale, the VOI transform and the photometric
   // interpretation (MONOCHROME1 is inverted); it may detach the data set's pixel data once
   // it holds its own copy, so at most three full-size buffers exist.
-  DicomImage image(&dataset, dataset.getCurrentXfer(), CIF_MayDetachPixelData, 0, 1);
+  DicomImage image(&dataset, frame != nullptr ? EXS_LittleEndianExplicit : dataset.getCurrentXfer(),
+                   CIF_MayDetachPixelData, 0, 1);
   if (image.getStatus() != EIS_Normal) {
     throw DecodeFailure(std::string("cannot decode pixel data: ") + DicomImage::getString(image.getStatus()));
   }
@@ -238,18 +300,32 @@ Radiograph readRadiograph(const std::string& path, const ReadLimits& limits) {
   return decode(file, limits);
 }
 
-Radiograph readRadiograph(const void* data, std::size_t size, const ReadLimits& limits) {
+namespace {
+
+void parseBuffer(DcmFileFormat& file, const void* data, std::size_t size) {
   detail::registerDecoders();
   requirePart10(static_cast<const char*>(data), size);
   DcmInputBufferStream stream;
   stream.setBuffer(data, static_cast<offile_off_t>(size));
   stream.setEos();
-  DcmFileFormat file;
   file.transferInit();
   const OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
   file.transferEnd();
   if (status.bad()) failLoad(status);
+}
+
+}  // namespace
+
+Radiograph readRadiograph(const void* data, std::size_t size, const ReadLimits& limits) {
+  DcmFileFormat file;
+  parseBuffer(file, data, size);
   return decode(file, limits);
+}
+
+Radiograph readRadiograph(const void* data, std::size_t size, const DecodedFrame& frame, const ReadLimits& limits) {
+  DcmFileFormat file;
+  parseBuffer(file, data, size);
+  return decode(file, limits, &frame);
 }
 
 }  // namespace sagitta::dicom

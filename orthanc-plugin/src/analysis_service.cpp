@@ -9,7 +9,6 @@
 #include "sagitta/core/errors.hpp"
 #include "sagitta/dicom/errors.hpp"
 #include "sagitta/dicom/overlay.hpp"
-#include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/models/analysis.hpp"
 #include "sagitta/models/read_file.hpp"
@@ -19,6 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kCursor = "changes_cursor";
+using Clock = std::chrono::steady_clock;
 
 // Bad input: recorded as failed at once, never retried.
 class InputFailure : public std::runtime_error {
@@ -32,20 +32,34 @@ std::string readBytes(const fs::path& path) {
   return std::move(*bytes);
 }
 
+double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double unixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string tagOf(const Job& job) {
+  return "Sagitta: job " + std::to_string(job.id) + " (instance " + job.instance + ")";
+}
+
 }  // namespace
 
 AnalysisService::AnalysisService(PluginConfig config, InstanceStore& store, Logger log)
     : config_(std::move(config)), store_(store), log_(std::move(log)), router_(config_.rules) {
   if (const auto parent = fs::path(config_.database).parent_path(); !parent.empty()) fs::create_directories(parent);
-  queue_ = std::make_unique<JobQueue>(config_.database);
+  queue_ = std::make_unique<JobQueue>(config_.database, config_.maxDatabaseBytes);
   models::EngineOptions options;
   options.device = config_.device;
   options.threads = config_.inferenceThreads;
   engine_ = std::make_unique<models::InferenceEngine>(config_.modelBundle, options);
+  forwarder_ = std::make_unique<Forwarder>(*queue_, store_, config_.forwarding, metrics_, [this](bool error, const std::string& line) {
+    log_(error ? LogLevel::Warning : LogLevel::Info, line);
+  });
   const int recovered = queue_->recoverInterrupted();
   log_(LogLevel::Warning, "Sagitta: model " + engine_->manifest().name + " " + engine_->manifest().version + " (sha256 " +
                               engine_->bundleSha256().substr(0, 12) + ") on " + engine_->deviceName() + ", " +
-                              std::to_string(config_.workers) + " worker(s), queue " + config_.database +
+                              std::to_string(config_.workers) + " worker(s), in-memory queue " +
+                              std::to_string(config_.memoryQueue) + ", queue " + config_.database +
                               (recovered > 0 ? ", " + std::to_string(recovered) + " interrupted job(s) requeued" : ""));
 }
 
@@ -54,6 +68,11 @@ AnalysisService::~AnalysisService() { stop(); }
 void AnalysisService::notify() {
   const std::lock_guard<std::mutex> lock(wakeMutex_);
   wake_.notify_all();
+}
+
+void AnalysisService::waitForWork() {
+  std::unique_lock<std::mutex> lock(wakeMutex_);
+  wake_.wait_for(lock, std::chrono::seconds(1));
 }
 
 void AnalysisService::onNewInstance(const std::string& instance) {
@@ -74,17 +93,39 @@ int AnalysisService::requestSeries(const std::string& series, bool force) {
 
 void AnalysisService::start() {
   stopping_ = false;
-  pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers) + 1);
-  boost::asio::post(*pool_, [this] { catchUp(); });
+  ready_ = std::make_unique<BoundedQueue<Prepared>>(static_cast<std::size_t>(config_.memoryQueue));
+  pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers) + 3);
+  boost::asio::post(*pool_, [this] {
+    catchUp();
+    intakeLoop();
+  });
+  boost::asio::post(*pool_, [this] { forwarderLoop(); });
   for (int i = 0; i < config_.workers; ++i) boost::asio::post(*pool_, [this] { workerLoop(); });
 }
 
 void AnalysisService::stop() {
   if (!pool_) return;
   stopping_ = true;
+  ready_->close();
   notify();
   pool_->join();
   pool_.reset();
+  for (const auto& left : ready_->drain()) queue_->release(left.job.id);
+}
+
+std::string AnalysisService::metricsText() {
+  MetricsSnapshot s;
+  s.jobsByState = queue_->countByState();
+  s.forwardsByState = queue_->countForwardsByState();
+  s.databaseQueued = s.jobsByState["queued"];
+  s.memoryQueued = static_cast<std::int64_t>(inMemory());
+  s.memoryCapacity = config_.memoryQueue;
+  s.model = engine_->manifest().name;
+  s.version = engine_->manifest().version;
+  s.sha256 = engine_->bundleSha256();
+  s.device = engine_->deviceName();
+  s.workers = config_.workers;
+  return metrics_.render(s);
 }
 
 void AnalysisService::catchUp() {
@@ -113,7 +154,7 @@ void AnalysisService::catchUp() {
   }
 }
 
-void AnalysisService::workerLoop() {
+void AnalysisService::intakeLoop() {
   while (!stopping_) {
     std::optional<Job> job;
     try {
@@ -122,80 +163,159 @@ void AnalysisService::workerLoop() {
       log_(LogLevel::Error, std::string("Sagitta: queue: ") + e.what());
     }
     if (!job) {
-      std::unique_lock<std::mutex> lock(wakeMutex_);
-      wake_.wait_for(lock, std::chrono::seconds(2));
+      waitForWork();
       continue;
     }
-    process(*job);
+    std::optional<Prepared> prepared;
+    try {
+      prepared = prepare(*job);
+    } catch (const InputFailure& e) {
+      failed(*job, e, false);
+    } catch (const core::Error& e) {
+      failed(*job, e, false);
+    } catch (const std::exception& e) {
+      failed(*job, e, true);
+    }
+    // Back-pressure: blocks while the workers are busy and the in-memory queue is full.
+    if (prepared && !ready_->push(*prepared)) queue_->release(prepared->job.id);
   }
 }
 
-void AnalysisService::process(const Job& job) {
-  const auto started = std::chrono::steady_clock::now();
-  const auto tag = "Sagitta: job " + std::to_string(job.id) + " (instance " + job.instance + ")";
-  try {
-    if (store_.createdByPlugin(job.instance)) {
-      queue_->finish(job.id, JobState::Skipped, "created by a plugin (never analyse our own outputs)");
-      return;
-    }
-    const auto decision = router_.decide(store_.facts(job.instance));
-    if (decision.action == RouteAction::Skip) {
-      queue_->finish(job.id, JobState::Skipped, decision.reason);
-      log_(LogLevel::Info, tag + " skipped: " + decision.reason);
-      return;
-    }
-    const auto bytes = store_.file(job.instance, config_.maxFileBytes);
-    if (!bytes) throw InputFailure("the DICOM file is larger than Limits.MaxFileMegabytes or no longer stored");
-    dicom::Radiograph radiograph;
+void AnalysisService::workerLoop() {
+  while (!stopping_) {
+    auto prepared = ready_->pop(std::chrono::seconds(1));
+    if (!prepared) continue;
     try {
-      radiograph = dicom::readRadiograph(bytes->data(), bytes->size(), {config_.maxPixels});
-    } catch (const dicom::DicomError& e) {
-      throw InputFailure(std::string("cannot decode: ") + e.what());
+      analyseAndStore(*prepared);
+    } catch (const core::Error& e) {
+      failed(prepared->job, e, false);
+    } catch (const std::exception& e) {
+      failed(prepared->job, e, true);
     }
-    const auto analysis = models::analyse(*engine_, radiograph);
-    const auto json = models::analysisToJson(analysis);
-    if (!analysis.accepted) {
-      std::string reasons;
-      for (const auto& r : analysis.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
-      queue_->finish(job.id, JobState::Skipped, "rejected by the model gate: " + reasons, json);
-      log_(LogLevel::Warning, tag + " rejected by the model gate: " + reasons);
-      return;
-    }
-    const auto scratch = fs::temp_directory_path() / ("sagitta-job-" + std::to_string(job.id));
-    fs::create_directories(scratch);
-    std::string srId, scId;
-    try {
-      if (config_.writeStructuredReport) {
-        dicom::writeStructuredReport(analysis.report, (scratch / "sr.dcm").string());
-        srId = store_.store(readBytes(scratch / "sr.dcm")).id;
-      }
-      if (config_.writeSecondaryCapture) {
-        dicom::writeOverlay(analysis.report, radiograph.display, (scratch / "sc.dcm").string());
-        scId = store_.store(readBytes(scratch / "sc.dcm")).id;
-      }
-    } catch (...) {
-      fs::remove_all(scratch);
-      throw;
-    }
-    fs::remove_all(scratch);
-    queue_->finish(job.id, JobState::Done, "", json, srId, scId);
-    ++analysed_;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    log_(LogLevel::Info, tag + " done in " + std::to_string(static_cast<int>(seconds * 1000.0)) + " ms: SR " + srId +
-                             ", SC " + scId + ", " + std::to_string(analysis.report.measurement.measuredCount()) +
-                             " of 18 parameters");
-  } catch (const InputFailure& e) {
-    queue_->finish(job.id, JobState::Failed, e.what());
-    log_(LogLevel::Warning, tag + " failed: " + e.what());
-  } catch (const core::Error& e) {
-    queue_->finish(job.id, JobState::Failed, e.what());
-    log_(LogLevel::Warning, tag + " failed: " + e.what());
-  } catch (const std::exception& e) {
-    // Possibly transient (storage, REST): retried up to Limits.MaxAttempts.
-    queue_->retryOrFail(job.id, e.what(), config_.maxAttempts);
-    log_(LogLevel::Error, tag + " attempt " + std::to_string(job.attempts) + " failed: " + e.what());
-    notify();
   }
+}
+
+void AnalysisService::forwarderLoop() {
+  while (!stopping_) {
+    try {
+      forwarder_->step(unixNow());
+    } catch (const std::exception& e) {
+      log_(LogLevel::Error, std::string("Sagitta: forwarding: ") + e.what());
+    }
+    waitForWork();
+  }
+}
+
+void AnalysisService::failed(const Job& job, const std::exception& error, bool transient) {
+  try {
+    if (transient) {
+      // Possibly transient (storage, REST): retried up to Limits.MaxAttempts.
+      queue_->retryOrFail(job.id, error.what(), config_.maxAttempts);
+      metrics_.count(Outcome::Retried);
+      log_(LogLevel::Error, tagOf(job) + " attempt " + std::to_string(job.attempts) + " failed: " + error.what());
+      notify();
+    } else {
+      queue_->finish(job.id, JobState::Failed, error.what());
+      metrics_.count(Outcome::Failed);
+      log_(LogLevel::Warning, tagOf(job) + " failed: " + error.what());
+    }
+  } catch (const std::exception& e) {
+    // The queue itself failed (e.g. a full disk): the job stays running and is requeued at the
+    // next start; nothing else is touched.
+    log_(LogLevel::Error, tagOf(job) + ": cannot record the failure (" + e.what() + ")");
+  }
+}
+
+std::optional<AnalysisService::Prepared> AnalysisService::prepare(const Job& job) {
+  if (store_.createdByPlugin(job.instance)) {
+    queue_->finish(job.id, JobState::Skipped, "created by a plugin (never analyse our own outputs)");
+    metrics_.count(Outcome::SkippedByRouting);
+    return std::nullopt;
+  }
+  const auto decision = router_.decide(store_.facts(job.instance));
+  if (decision.action == RouteAction::Skip) {
+    queue_->finish(job.id, JobState::Skipped, decision.reason);
+    metrics_.count(Outcome::SkippedByRouting);
+    log_(LogLevel::Info, tagOf(job) + " skipped: " + decision.reason);
+    return std::nullopt;
+  }
+  const auto started = Clock::now();
+  const auto bytes = store_.file(job.instance, config_.maxFileBytes);
+  if (!bytes) throw InputFailure("the DICOM file is larger than Limits.MaxFileMegabytes or no longer stored");
+  Prepared prepared{job, decode(job, *bytes), decision.forward};
+  metrics_.observe(Stage::Decode, secondsSince(started));
+  return prepared;
+}
+
+dicom::Radiograph AnalysisService::decode(const Job& job, const std::string& bytes) {
+  const dicom::ReadLimits limits{config_.maxPixels};
+  std::string dcmtkReason;
+  try {
+    return dicom::readRadiograph(bytes.data(), bytes.size(), limits);
+  } catch (const dicom::UnsupportedTransferSyntax& e) {
+    dcmtkReason = e.what();
+  } catch (const dicom::DecodeFailure& e) {
+    if (std::string(e.what()).rfind("cannot decompress", 0) != 0) throw InputFailure(std::string("cannot decode: ") + e.what());
+    dcmtkReason = e.what();
+  } catch (const dicom::DicomError& e) {
+    throw InputFailure(std::string("cannot decode: ") + e.what());
+  }
+  // What DCMTK cannot decompress here, the PACS's own decoder (and its plugins, e.g. GDCM for
+  // JPEG 2000) may: its frame, with the header still read from the file.
+  std::string why;
+  const auto frame = store_.decodeFrame(bytes, why);
+  if (!frame) throw InputFailure("cannot decode: " + dcmtkReason + "; Orthanc's decoder: " + why);
+  log_(LogLevel::Info, tagOf(job) + ": " + dcmtkReason + ", decoded by " + frame->decoder);
+  try {
+    return dicom::readRadiograph(bytes.data(), bytes.size(), frame->view(), limits);
+  } catch (const dicom::DicomError& e) {
+    throw InputFailure(std::string("cannot decode: ") + e.what());
+  }
+}
+
+void AnalysisService::analyseAndStore(Prepared& prepared) {
+  const Job& job = prepared.job;
+  const auto analysis = models::analyse(*engine_, prepared.radiograph);
+  metrics_.observe(Stage::Inference, analysis.inferenceSeconds);
+  metrics_.observe(Stage::Measurement, analysis.measurementSeconds);
+  const auto json = models::analysisToJson(analysis);
+  if (!analysis.accepted) {
+    std::string reasons;
+    for (const auto& r : analysis.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+    queue_->finish(job.id, JobState::Skipped, "rejected by the model gate: " + reasons, json);
+    metrics_.count(Outcome::RejectedByGate);
+    log_(LogLevel::Warning, tagOf(job) + " rejected by the model gate: " + reasons);
+    return;
+  }
+  const auto scratch = fs::temp_directory_path() / ("sagitta-job-" + std::to_string(job.id));
+  fs::create_directories(scratch);
+  std::string srId, scId;
+  double writing = 0.0, storing = 0.0;
+  try {
+    auto t = Clock::now();
+    if (config_.writeStructuredReport) dicom::writeStructuredReport(analysis.report, (scratch / "sr.dcm").string());
+    if (config_.writeSecondaryCapture) {
+      dicom::writeOverlay(analysis.report, prepared.radiograph.display, (scratch / "sc.dcm").string());
+    }
+    writing = secondsSince(t);
+    t = Clock::now();
+    if (config_.writeStructuredReport) srId = store_.store(readBytes(scratch / "sr.dcm")).id;
+    if (config_.writeSecondaryCapture) scId = store_.store(readBytes(scratch / "sc.dcm")).id;
+    storing = secondsSince(t);
+  } catch (...) {
+    fs::remove_all(scratch);
+    throw;
+  }
+  fs::remove_all(scratch);
+  metrics_.observe(Stage::Writing, writing);
+  metrics_.observe(Stage::Storing, storing);
+  queue_->finish(job.id, JobState::Done, "", json, srId, scId, prepared.forward);
+  metrics_.count(Outcome::Done);
+  if (!prepared.forward.empty()) notify();
+  const double total = analysis.inferenceSeconds + analysis.measurementSeconds + writing + storing;
+  log_(LogLevel::Info, tagOf(job) + " done in " + std::to_string(static_cast<int>(total * 1000.0)) + " ms: SR " + srId +
+                           ", SC " + scId + ", " + std::to_string(analysis.report.measurement.measuredCount()) +
+                           " of 18 parameters");
 }
 
 }  // namespace sagitta::plugin

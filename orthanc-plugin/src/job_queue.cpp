@@ -3,7 +3,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <sstream>
 
 namespace sagitta::plugin {
 namespace {
@@ -41,6 +44,7 @@ class Statement {
     const int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
+    if (rc == SQLITE_FULL) throw QueueError("queue database: disk or size limit full (SQLITE_FULL); nothing was written");
     throw QueueError(std::string("queue database: ") + sqlite3_errmsg(db_));
   }
   std::string text(int c) const {
@@ -74,7 +78,71 @@ Job readJob(const Statement& s) {
   return j;
 }
 
+constexpr const char* kForwardColumns =
+    "id, job_id, destination, resources, state, attempts, next_attempt, created, updated, orthanc_job, reason";
+
+std::vector<std::string> words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+Forward readForward(const Statement& s) {
+  Forward f;
+  f.id = s.integer(0);
+  f.job = s.integer(1);
+  f.destination = s.text(2);
+  f.resources = words(s.text(3));
+  const auto state = s.text(4);
+  f.state = state == "pending" ? ForwardState::Pending
+            : state == "sending" ? ForwardState::Sending
+            : state == "sent"    ? ForwardState::Sent
+                                 : ForwardState::Failed;
+  f.attempts = static_cast<int>(s.integer(5));
+  f.nextAttempt = s.real(6);
+  f.created = s.real(7);
+  f.updated = s.real(8);
+  f.orthancJob = s.text(9);
+  f.reason = s.text(10);
+  return f;
+}
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back when the scope is left by an exception.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { run("BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    run("COMMIT");
+    committed_ = true;
+  }
+
+ private:
+  void run(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw QueueError(std::string("queue database: ") + sqlite3_errmsg(db_));
+    }
+  }
+  sqlite3* db_;
+  bool committed_ = false;
+};
+
 }  // namespace
+
+std::string forwardStateKey(ForwardState state) {
+  switch (state) {
+    case ForwardState::Pending: return "pending";
+    case ForwardState::Sending: return "sending";
+    case ForwardState::Sent: return "sent";
+    case ForwardState::Failed: return "failed";
+  }
+  return "failed";
+}
 
 std::string jobStateKey(JobState state) {
   switch (state) {
@@ -94,7 +162,7 @@ std::optional<JobState> jobStateFromKey(const std::string& key) {
   return std::nullopt;
 }
 
-JobQueue::JobQueue(const std::string& path) : path_(path) {
+JobQueue::JobQueue(const std::string& path, std::int64_t maxBytes) : path_(path) {
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
       SQLITE_OK) {
     const std::string reason = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
@@ -106,6 +174,11 @@ JobQueue::JobQueue(const std::string& path) : path_(path) {
   try {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
+    if (maxBytes > 0) {
+      // A pragma's value cannot be a bound parameter; this is an integer, never text.
+      const std::int64_t pages = std::max<std::int64_t>(16, maxBytes / 4096);
+      exec(("PRAGMA page_size=4096; PRAGMA max_page_count=" + std::to_string(pages)).c_str());
+    }
     exec("CREATE TABLE IF NOT EXISTS jobs ("
          " id INTEGER PRIMARY KEY AUTOINCREMENT, instance TEXT NOT NULL, bundle TEXT NOT NULL,"
          " state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
@@ -114,6 +187,13 @@ JobQueue::JobQueue(const std::string& path) : path_(path) {
          " UNIQUE(instance, bundle))");
     exec("CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id)");
     exec("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    exec("CREATE TABLE IF NOT EXISTS forwards ("
+         " id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id),"
+         " destination TEXT NOT NULL, resources TEXT NOT NULL, state TEXT NOT NULL,"
+         " attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL, created REAL NOT NULL,"
+         " updated REAL NOT NULL, orthanc_job TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
+         " UNIQUE(job_id, destination))");
+    exec("CREATE INDEX IF NOT EXISTS forwards_state ON forwards(state, next_attempt)");
   } catch (const QueueError& e) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -166,11 +246,33 @@ std::optional<Job> JobQueue::claim() {
 }
 
 void JobQueue::finish(std::int64_t id, JobState state, const std::string& reason, const std::string& result,
-                      const std::string& sr, const std::string& sc) {
+                      const std::string& sr, const std::string& sc, const std::vector<std::string>& forwardTo) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  Statement s(db_, "UPDATE jobs SET state = ?, reason = ?, result = ?, sr_instance = ?, sc_instance = ?, updated = ? "
-                   "WHERE id = ?");
-  s.bind(1, jobStateKey(state)).bind(2, reason).bind(3, result).bind(4, sr).bind(5, sc).bind(6, now()).bind(7, id).step();
+  const double t = now();
+  Transaction transaction(db_);
+  {
+    Statement s(db_, "UPDATE jobs SET state = ?, reason = ?, result = ?, sr_instance = ?, sc_instance = ?, updated = ? "
+                     "WHERE id = ?");
+    s.bind(1, jobStateKey(state)).bind(2, reason).bind(3, result).bind(4, sr).bind(5, sc).bind(6, t).bind(7, id).step();
+  }
+  const std::string resources = sr + (sr.empty() || sc.empty() ? "" : " ") + sc;
+  if (state == JobState::Done && !resources.empty()) {
+    for (const auto& destination : forwardTo) {
+      Statement f(db_, "INSERT INTO forwards (job_id, destination, resources, state, next_attempt, created, updated) "
+                       "VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(job_id, destination) DO UPDATE SET "
+                       "resources = excluded.resources, state = 'pending', attempts = 0, next_attempt = excluded.next_attempt, "
+                       "orthanc_job = '', reason = '', updated = excluded.updated");
+      f.bind(1, id).bind(2, destination).bind(3, resources).bind(4, t).bind(5, t).bind(6, t).step();
+    }
+  }
+  transaction.commit();
+}
+
+void JobQueue::release(std::int64_t id) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "UPDATE jobs SET state = 'queued', attempts = MAX(0, attempts - 1), updated = ? "
+                   "WHERE id = ? AND state = 'running'");
+  s.bind(1, now()).bind(2, id).step();
 }
 
 void JobQueue::retryOrFail(std::int64_t id, const std::string& reason, int maxAttempts) {
@@ -214,6 +316,90 @@ std::int64_t JobQueue::count(std::optional<JobState> state) {
   s.bind(1, key).bind(2, key);
   s.step();
   return s.integer(0);
+}
+
+std::map<std::string, std::int64_t> JobQueue::countByState() {
+  std::map<std::string, std::int64_t> counts;
+  for (const auto s : {JobState::Queued, JobState::Running, JobState::Done, JobState::Skipped, JobState::Failed}) {
+    counts[jobStateKey(s)] = 0;
+  }
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
+  while (s.step()) counts[s.text(0)] = s.integer(1);
+  return counts;
+}
+
+std::vector<Forward> JobQueue::dueForwards(double at, int limit) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, (std::string("SELECT ") + kForwardColumns +
+                    " FROM forwards WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?").c_str());
+  s.bind(1, at).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<Forward> out;
+  while (s.step()) out.push_back(readForward(s));
+  return out;
+}
+
+std::vector<Forward> JobQueue::sendingForwards() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, (std::string("SELECT ") + kForwardColumns + " FROM forwards WHERE state = 'sending' ORDER BY id").c_str());
+  std::vector<Forward> out;
+  while (s.step()) out.push_back(readForward(s));
+  return out;
+}
+
+std::vector<Forward> JobQueue::forwardsOfJob(std::int64_t job) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, (std::string("SELECT ") + kForwardColumns + " FROM forwards WHERE job_id = ? ORDER BY id").c_str());
+  s.bind(1, job);
+  std::vector<Forward> out;
+  while (s.step()) out.push_back(readForward(s));
+  return out;
+}
+
+void JobQueue::markSending(std::int64_t forward, const std::string& orthancJob) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "UPDATE forwards SET state = 'sending', attempts = attempts + 1, orthanc_job = ?, updated = ? WHERE id = ?");
+  s.bind(1, orthancJob).bind(2, now()).bind(3, forward).step();
+}
+
+void JobQueue::markSent(std::int64_t forward) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "UPDATE forwards SET state = 'sent', reason = '', updated = ? WHERE id = ?");
+  s.bind(1, now()).bind(2, forward).step();
+}
+
+void JobQueue::forwardFailed(std::int64_t forward, const std::string& reason, const Backoff& backoff) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  std::int64_t attempts = 0;
+  {
+    Statement read(db_, "SELECT attempts, state FROM forwards WHERE id = ?");
+    read.bind(1, forward);
+    if (!read.step()) return;
+    // A send that never started (e.g. the destination is unknown) still counts as an attempt.
+    attempts = read.integer(0) + (read.text(1) == "sending" ? 0 : 1);
+  }
+  const double t = now();
+  const double wait = std::min(backoff.maxSeconds, backoff.firstSeconds * std::pow(2.0, static_cast<double>(attempts - 1)));
+  Statement s(db_, "UPDATE forwards SET state = ?, attempts = ?, reason = ?, next_attempt = ?, orthanc_job = '', "
+                   "updated = ? WHERE id = ?");
+  s.bind(1, std::string(attempts >= backoff.maxAttempts ? "failed" : "pending"))
+      .bind(2, attempts)
+      .bind(3, reason)
+      .bind(4, t + wait)
+      .bind(5, t)
+      .bind(6, forward)
+      .step();
+}
+
+std::map<std::string, std::int64_t> JobQueue::countForwardsByState() {
+  std::map<std::string, std::int64_t> counts;
+  for (const auto s : {ForwardState::Pending, ForwardState::Sending, ForwardState::Sent, ForwardState::Failed}) {
+    counts[forwardStateKey(s)] = 0;
+  }
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT state, COUNT(*) FROM forwards GROUP BY state");
+  while (s.step()) counts[s.text(0)] = s.integer(1);
+  return counts;
 }
 
 std::optional<std::string> JobQueue::setting(const std::string& key) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "orthanc_store.hpp"
 
+#include <functional>
+#include <memory>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -105,6 +107,62 @@ std::int64_t OrthancStore::lastChange() {
   const auto body = get("/changes?last");
   if (!body) throw std::runtime_error("GET /changes?last failed");
   return parse(*body, "/changes").value("Last", static_cast<std::int64_t>(0));
+}
+
+std::optional<ForeignFrame> OrthancStore::decodeFrame(const std::string& bytes, std::string& why) {
+  OrthancPluginImage* image = OrthancPluginDecodeDicomImage(context_, bytes.data(), static_cast<uint32_t>(bytes.size()), 0);
+  if (image == nullptr) {
+    why = "no decoder of this Orthanc (nor its plugins) reads this file";
+    return std::nullopt;
+  }
+  std::unique_ptr<OrthancPluginImage, std::function<void(OrthancPluginImage*)>> owner(
+      image, [this](OrthancPluginImage* i) { OrthancPluginFreeImage(context_, i); });
+  ForeignFrame frame;
+  switch (OrthancPluginGetImagePixelFormat(context_, image)) {
+    case OrthancPluginPixelFormat_Grayscale8: frame.format = dicom::DecodedFrame::Format::Grey8; break;
+    case OrthancPluginPixelFormat_Grayscale16: frame.format = dicom::DecodedFrame::Format::Grey16; break;
+    case OrthancPluginPixelFormat_SignedGrayscale16: frame.format = dicom::DecodedFrame::Format::SignedGrey16; break;
+    case OrthancPluginPixelFormat_RGB24: frame.format = dicom::DecodedFrame::Format::Rgb24; break;
+    default:
+      why = "Orthanc decoded it to a pixel format Sagitta does not take (not 8/16-bit grey or RGB)";
+      return std::nullopt;
+  }
+  frame.width = static_cast<int>(OrthancPluginGetImageWidth(context_, image));
+  frame.height = static_cast<int>(OrthancPluginGetImageHeight(context_, image));
+  frame.pitch = OrthancPluginGetImagePitch(context_, image);
+  const auto* data = static_cast<const std::uint8_t*>(OrthancPluginGetImageBuffer(context_, image));
+  frame.pixels.assign(data, data + frame.pitch * static_cast<std::size_t>(frame.height));
+  frame.decoder = "Orthanc's decoder";
+  return frame;
+}
+
+std::string OrthancStore::startForward(const Destination& destination, const std::vector<std::string>& resources) {
+  const auto uri = std::string(destination.kind == Destination::Kind::Modality ? "/modalities/" : "/peers/") +
+                   destination.name + "/store";
+  const auto body = Json{{"Resources", resources}, {"Asynchronous", true}}.dump();
+  Buffer buffer(context_);
+  if (OrthancPluginRestApiPost(context_, buffer.get(), uri.c_str(), body.data(), static_cast<uint32_t>(body.size())) !=
+      OrthancPluginErrorCode_Success) {
+    throw std::runtime_error("Orthanc refused POST " + uri + " (unknown destination?)");
+  }
+  const auto id = parse(buffer.str(), uri).value("ID", std::string());
+  if (id.empty()) throw std::runtime_error("Orthanc answered POST " + uri + " without a job id");
+  return id;
+}
+
+ForwardProgress OrthancStore::forwardProgress(const std::string& job) {
+  const auto body = get("/jobs/" + job);
+  if (!body) return {ForwardProgress::State::Unknown, ""};
+  const auto json = parse(*body, "/jobs");
+  const auto state = json.value("State", std::string());
+  if (state == "Success") return {ForwardProgress::State::Success, ""};
+  if (state == "Failure") {
+    auto reason = json.value("ErrorDescription", std::string("failed"));
+    const auto details = json.value("ErrorDetails", std::string());
+    if (!details.empty()) reason += ": " + details;
+    return {ForwardProgress::State::Failure, reason};
+  }
+  return {ForwardProgress::State::Running, state};
 }
 
 }  // namespace sagitta::plugin

@@ -19,6 +19,9 @@ class OrthancStore : public InstanceStore {
   std::vector<std::string> seriesInstances(const std::string& series) override;
   ChangePage changes(std::int64_t since, int limit) override;
   std::int64_t lastChange() override;
+  std::optional<ForeignFrame> decodeFrame(const std::string& dicomBytes, std::string& why) override;
+  std::string startForward(const Destination& destination, const std::vector<std::string>& resources) override;
+  ForwardProgress forwardProgress(const std::string& job) override;
 
  private:
   std::optional<std::string> get(const std::string& uri);

@@ -31,7 +31,7 @@ RoutingRule parseRule(const Json& j, std::size_t index) {
   const auto where = "Sagitta.Rules[" + std::to_string(index) + "]";
   if (!j.is_object()) throw PluginConfigError(where + " must be an object");
   refuseUnknown(j, {"Name", "Action", "Modality", "SOPClassUID", "BodyPartExamined", "ViewPosition", "CallingAET",
-                    "CalledAET", "SeriesDescription", "ProtocolName", "MinRows"},
+                    "CalledAET", "SeriesDescription", "ProtocolName", "MinRows", "Forward"},
                 where);
   RoutingRule r;
   r.name = "rule " + std::to_string(index + 1);
@@ -54,6 +54,15 @@ RoutingRule parseRule(const Json& j, std::size_t index) {
   if (!protocol.empty()) r.protocolName = protocol;
   read(j, "MinRows", r.minRows, where);
   if (r.minRows < 0) throw PluginConfigError(where + ".MinRows must be >= 0");
+  read(j, "Forward", r.forward, where);
+  for (auto& destination : r.forward) {
+    try {
+      destination = parseDestination(destination).key();
+    } catch (const std::invalid_argument& e) {
+      throw PluginConfigError(where + ".Forward: " + e.what());
+    }
+  }
+  if (!r.forward.empty() && r.action == RouteAction::Skip) throw PluginConfigError(where + ": a skip rule forwards nothing");
   return r;
 }
 
@@ -74,7 +83,8 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   }
   const auto& s = root.at("Sagitta");
   if (!s.is_object()) throw PluginConfigError("Sagitta must be an object");
-  refuseUnknown(s, {"Enable", "ModelBundle", "Device", "Workers", "InferenceThreads", "Database", "Outputs", "Limits", "Rules"},
+  refuseUnknown(s, {"Enable", "ModelBundle", "Device", "Workers", "InferenceThreads", "Database", "Outputs", "Limits", "Rules",
+                    "Forwarding"},
                 "Sagitta");
   read(s, "Enable", c.enable, "Sagitta");
   read(s, "ModelBundle", c.modelBundle, "Sagitta");
@@ -92,12 +102,35 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   if (s.contains("Limits")) {
     const auto& l = s.at("Limits");
     if (!l.is_object()) throw PluginConfigError("Sagitta.Limits must be an object");
-    refuseUnknown(l, {"MaxPixels", "MaxFileMegabytes", "MaxAttempts"}, "Sagitta.Limits");
+    refuseUnknown(l, {"MaxPixels", "MaxFileMegabytes", "MaxAttempts", "MemoryQueue", "MaxDatabaseMegabytes"},
+                  "Sagitta.Limits");
+    std::int64_t databaseMegabytes = 0;
+    read(l, "MaxDatabaseMegabytes", databaseMegabytes, "Sagitta.Limits");
+    if (databaseMegabytes < 0 || databaseMegabytes > (1 << 20)) {
+      throw PluginConfigError("Sagitta.Limits.MaxDatabaseMegabytes must be 0 (no cap) .. 1048576");
+    }
+    c.maxDatabaseBytes = databaseMegabytes << 20;
+    read(l, "MemoryQueue", c.memoryQueue, "Sagitta.Limits");
     read(l, "MaxPixels", c.maxPixels, "Sagitta.Limits");
     std::size_t megabytes = c.maxFileBytes >> 20U;
     read(l, "MaxFileMegabytes", megabytes, "Sagitta.Limits");
     c.maxFileBytes = megabytes << 20U;
     read(l, "MaxAttempts", c.maxAttempts, "Sagitta.Limits");
+  }
+  if (s.contains("Forwarding")) {
+    const auto& f = s.at("Forwarding");
+    if (!f.is_object()) throw PluginConfigError("Sagitta.Forwarding must be an object");
+    refuseUnknown(f, {"MaxAttempts", "BackoffSeconds", "MaxBackoffSeconds"}, "Sagitta.Forwarding");
+    read(f, "MaxAttempts", c.forwarding.maxAttempts, "Sagitta.Forwarding");
+    read(f, "BackoffSeconds", c.forwarding.backoffSeconds, "Sagitta.Forwarding");
+    read(f, "MaxBackoffSeconds", c.forwarding.maxBackoffSeconds, "Sagitta.Forwarding");
+    if (c.forwarding.maxAttempts < 1 || c.forwarding.maxAttempts > 1000) {
+      throw PluginConfigError("Sagitta.Forwarding.MaxAttempts must be 1..1000");
+    }
+    if (!(c.forwarding.backoffSeconds >= 0.1 && c.forwarding.backoffSeconds <= c.forwarding.maxBackoffSeconds &&
+          c.forwarding.maxBackoffSeconds <= 86400.0)) {
+      throw PluginConfigError("Sagitta.Forwarding: 0.1 <= BackoffSeconds <= MaxBackoffSeconds <= 86400");
+    }
   }
   if (s.contains("Rules")) {
     if (!s.at("Rules").is_array()) throw PluginConfigError("Sagitta.Rules must be an array");
@@ -106,6 +139,7 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   }
   if (c.workers < 1 || c.workers > 64) throw PluginConfigError("Sagitta.Workers must be 1..64");
   if (c.inferenceThreads < 1 || c.inferenceThreads > 256) throw PluginConfigError("Sagitta.InferenceThreads must be 1..256");
+  if (c.memoryQueue < 1 || c.memoryQueue > 64) throw PluginConfigError("Sagitta.Limits.MemoryQueue must be 1..64");
   if (c.maxAttempts < 1 || c.maxAttempts > 100) throw PluginConfigError("Sagitta.Limits.MaxAttempts must be 1..100");
   if (c.maxPixels < 1000 || c.maxFileBytes < (1U << 20U)) throw PluginConfigError("Sagitta.Limits are too small");
   if (c.enable && c.modelBundle.empty()) throw PluginConfigError("Sagitta.ModelBundle is required");
@@ -116,6 +150,21 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
     std::string storage = "OrthancStorage";
     read(root, "StorageDirectory", storage, "configuration");
     c.database = (std::filesystem::path(storage) / "sagitta-jobs.db").string();
+  }
+  // Destinations must be known to Orthanc (unless it keeps them in its database, where only
+  // Orthanc can check them: a send to an unknown one then fails with its reason).
+  for (const auto& rule : c.rules) {
+    for (const auto& key : rule.forward) {
+      const auto d = parseDestination(key);
+      const bool modality = d.kind == Destination::Kind::Modality;
+      bool inDatabase = false;
+      read(root, modality ? "DicomModalitiesInDatabase" : "OrthancPeersInDatabase", inDatabase, "configuration");
+      if (inDatabase) continue;
+      const char* section = modality ? "DicomModalities" : "OrthancPeers";
+      if (!root.contains(section) || !root.at(section).is_object() || !root.at(section).contains(d.name)) {
+        throw PluginConfigError("rule \"" + rule.name + "\" forwards to " + key + ", which is not in " + section);
+      }
+    }
   }
   try {
     Router check(c.rules);

@@ -66,10 +66,20 @@ std::string getArgument(const OrthancPluginHttpRequest* request, const std::stri
   return "";
 }
 
+Json forwardsJson(std::int64_t job) {
+  Json list = Json::array();
+  for (const auto& f : service->queue().forwardsOfJob(job)) {
+    list.push_back(Json{{"destination", f.destination}, {"state", sagitta::plugin::forwardStateKey(f.state)},
+                        {"attempts", f.attempts}, {"reason", f.reason}, {"next_attempt", f.nextAttempt},
+                        {"updated", f.updated}, {"resources", f.resources}});
+  }
+  return list;
+}
+
 Json jobJson(const Job& job) {
   Json j{{"id", job.id}, {"instance", job.instance}, {"bundle", job.bundle}, {"state", sagitta::plugin::jobStateKey(job.state)},
          {"reason", job.reason}, {"attempts", job.attempts}, {"created", job.created}, {"updated", job.updated},
-         {"sr_instance", job.srInstance}, {"sc_instance", job.scInstance}};
+         {"sr_instance", job.srInstance}, {"sc_instance", job.scInstance}, {"forwards", forwardsJson(job.id)}};
   if (!job.result.empty()) {
     try {
       j["result"] = Json::parse(job.result);
@@ -117,10 +127,20 @@ OrthancPluginErrorCode health(OrthancPluginRestOutput* output, const char*, cons
                                        {"members", m.members.size()}}},
                             {"device", service->engine().deviceName()},
                             {"workers", service->config().workers},
+                            {"in_memory", service->inMemory()},
+                            {"forwards", service->queue().countForwardsByState()},
                             {"queue", {{"queued", q.count(JobState::Queued)}, {"running", q.count(JobState::Running)},
                                        {"done", q.count(JobState::Done)}, {"skipped", q.count(JobState::Skipped)},
                                        {"failed", q.count(JobState::Failed)}}},
                             {"analyses_since_start", service->analysesSinceStart()}});
+  });
+}
+
+OrthancPluginErrorCode metrics(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
+    const auto text = service->metricsText();
+    OrthancPluginAnswerBuffer(context, output, text.c_str(), static_cast<uint32_t>(text.size()),
+                              "text/plain; version=0.0.4; charset=utf-8");
   });
 }
 
@@ -154,7 +174,9 @@ OrthancPluginErrorCode jobs(OrthancPluginRestOutput* output, const char*, const 
 OrthancPluginErrorCode oneJob(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
   return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
     const std::string text = request->groups[0];
-    if (text.size() > 18) throw std::invalid_argument("job id out of range");
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+      throw std::invalid_argument("a job id is a positive integer");
+    }
     const auto job = service->queue().job(std::stoll(text));
     if (!job) return answerError(output, 404, "no job " + text);
     answerJson(output, jobJson(*job));
@@ -243,6 +265,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   }
   OrthancPluginSetDescription(c, "Sagitta: sagittal spine parameters from whole-spine lateral radiographs (SR + SC)");
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/health", health);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/metrics", metrics);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/jobs", jobs);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/jobs/([^/]+)", oneJob);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/instances/([^/]+)/results", results);

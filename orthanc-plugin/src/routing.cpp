@@ -75,12 +75,33 @@ RouteDecision Router::decide(const InstanceFacts& facts) const {
     }
     if (holds) {
       const bool analyse = r.action == RouteAction::Analyse;
-      return {r.action, r.name, (analyse ? "selected by rule \"" : "skipped by rule \"") + r.name + "\""};
+      return {r.action, r.name, (analyse ? "selected by rule \"" : "skipped by rule \"") + r.name + "\"",
+              analyse ? r.forward : std::vector<std::string>()};
     }
   }
   return {RouteAction::Skip, "", "no routing rule selects this instance (modality " + fact(facts, "Modality") +
                                      ", body part " + fact(facts, "BodyPartExamined") + ", view " +
-                                     fact(facts, "ViewPosition") + ")"};
+                                     fact(facts, "ViewPosition") + ")", {}};
+}
+
+Destination parseDestination(const std::string& text) {
+  Destination d;
+  std::string name = text;
+  if (text.rfind("modality:", 0) == 0) {
+    name = text.substr(9);
+  } else if (text.rfind("peer:", 0) == 0) {
+    d.kind = Destination::Kind::Peer;
+    name = text.substr(5);
+  }
+  // Orthanc's symbolic names go into a REST path: keep them to a safe alphabet.
+  if (name.empty() || name.size() > 64) throw std::invalid_argument("destination \"" + text.substr(0, 80) + "\" has no name");
+  for (const char ch : name) {
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                    ch == '_' || ch == '.';
+    if (!ok) throw std::invalid_argument("destination \"" + text.substr(0, 80) + "\": names use A-Z a-z 0-9 - _ .");
+  }
+  d.name = name;
+  return d;
 }
 
 std::vector<RoutingRule> defaultRules() {

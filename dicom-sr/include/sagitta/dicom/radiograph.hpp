@@ -51,8 +51,24 @@ struct ReadLimits {
 
 // Throws NotDicom, TruncatedFile, UnsupportedTransferSyntax, NotAnImage, DecodeFailure or
 // core::InvalidCalibration with a one-line reason.
+// The first frame decoded by someone else (the PACS's own decoder and its decoder plugins) for
+// what DCMTK cannot decompress here, e.g. JPEG 2000. Values are the stored pixel values, before
+// any rescale or VOI; the header still comes from the file, so calibration, rescale, window and
+// MONOCHROME1 are applied exactly as for a file DCMTK decodes.
+struct DecodedFrame {
+  enum class Format { Grey8, Grey16, SignedGrey16, Rgb24 };
+  Format format = Format::Grey16;
+  int width = 0, height = 0;
+  std::size_t pitch = 0;  // bytes from one row to the next
+  const void* data = nullptr;
+  std::string decoder;    // who decoded it, named in the warning
+};
+
 Radiograph readRadiograph(const std::string& path, const ReadLimits& limits = {});
 Radiograph readRadiograph(const void* data, std::size_t size, const ReadLimits& limits = {});
+// Header from the file, pixels from the frame. Throws DecodeFailure when the frame does not fit
+// the header (size, format); the same limits and checks apply otherwise.
+Radiograph readRadiograph(const void* data, std::size_t size, const DecodedFrame& frame, const ReadLimits& limits = {});
 
 // Identifiers, modules and calibration only (no decoding), from an already-loaded data set.
 RadiographInfo describe(DcmDataset& dataset, const std::string& transferSyntaxUid);

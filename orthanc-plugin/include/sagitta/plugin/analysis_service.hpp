@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The analysis service behind the plugin: jobs from the durable queue, run by a pool of
-// workers sharing one inference engine; routing, the loop guard, decoding, analysis, SR and SC
-// stored back into the same study. Started on OrthancStarted, stopped on OrthancStopped.
+// The analysis service behind the plugin, in three stages on one Boost.Asio pool:
+//   intake   (1 thread)  claim a job from the durable queue, apply the loop guard and the
+//                        routing rules, fetch and decode the image (DCMTK, else the PACS's own
+//                        decoder); decoded images go into a bounded in-memory queue, and when
+//                        it is full the intake waits: the rest stay queued in SQLite;
+//   workers  (N threads) infer with the one shared engine, measure, write SR and SC, store them
+//                        into the same study, record the job and its forwards in one transaction;
+//   forwarder (1 thread) sends results to the rule's destinations, retrying with backoff.
+// Started on OrthancStarted, stopped on OrthancStopped; a job held in memory at stop is queued
+// again, and jobs left running by a crash are queued again at the next start.
 #pragma once
 
 #include <atomic>
@@ -9,15 +16,19 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <boost/asio/thread_pool.hpp>
 
+#include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/models/inference_engine.hpp"
+#include "sagitta/plugin/bounded_queue.hpp"
+#include "sagitta/plugin/forwarder.hpp"
 #include "sagitta/plugin/instance_store.hpp"
 #include "sagitta/plugin/job_queue.hpp"
+#include "sagitta/plugin/metrics.hpp"
 #include "sagitta/plugin/plugin_config.hpp"
 #include "sagitta/plugin/routing.hpp"
 
@@ -36,7 +47,6 @@ class AnalysisService {
 
   // Change callback: enqueue only (one SQLite insert), never blocks on analysis.
   void onNewInstance(const std::string& instance);
-  // Workers and the catch-up over the change log.
   void start();
   void stop();
 
@@ -48,23 +58,39 @@ class AnalysisService {
   const PluginConfig& config() const { return config_; }
   const models::InferenceEngine& engine() const { return *engine_; }
   std::string bundleSha256() const { return engine_->bundleSha256(); }
-  std::int64_t analysesSinceStart() const { return analysed_; }
+  std::int64_t analysesSinceStart() const { return metrics_.outcomes(Outcome::Done); }
+  std::size_t inMemory() const { return ready_ ? ready_->size() : 0; }
+  std::string metricsText();
 
  private:
+  struct Prepared {
+    Job job;
+    dicom::Radiograph radiograph;
+    std::vector<std::string> forward;
+  };
+
+  void intakeLoop();
   void workerLoop();
-  void process(const Job& job);
+  void forwarderLoop();
   void catchUp();
   void notify();
+  void waitForWork();
+  std::optional<Prepared> prepare(const Job& job);
+  dicom::Radiograph decode(const Job& job, const std::string& bytes);
+  void analyseAndStore(Prepared& prepared);
+  void failed(const Job& job, const std::exception& error, bool transient);
 
   PluginConfig config_;
   InstanceStore& store_;
   Logger log_;
   Router router_;
+  Metrics metrics_;
   std::unique_ptr<JobQueue> queue_;
   std::unique_ptr<models::InferenceEngine> engine_;
+  std::unique_ptr<Forwarder> forwarder_;
+  std::unique_ptr<BoundedQueue<Prepared>> ready_;
   std::unique_ptr<boost::asio::thread_pool> pool_;
   std::atomic<bool> stopping_{false};
-  std::atomic<std::int64_t> analysed_{0};
   std::mutex wakeMutex_;
   std::condition_variable wake_;
 };

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/plugin/routing.hpp"
 
 namespace sagitta::plugin {
@@ -24,6 +25,23 @@ struct ChangePage {
   bool done = true;
 };
 
+// A first frame decoded by the PACS (its own decoder and decoder plugins), owned.
+struct ForeignFrame {
+  dicom::DecodedFrame::Format format = dicom::DecodedFrame::Format::Grey16;
+  int width = 0, height = 0;
+  std::size_t pitch = 0;
+  std::vector<std::uint8_t> pixels;
+  std::string decoder;
+  dicom::DecodedFrame view() const { return {format, width, height, pitch, pixels.data(), decoder}; }
+};
+
+// Where a started forward stands.
+struct ForwardProgress {
+  enum class State { Running, Success, Failure, Unknown };
+  State state = State::Unknown;
+  std::string reason;  // Failure: why; Unknown: the PACS no longer knows the job
+};
+
 class InstanceStore {
  public:
   virtual ~InstanceStore() = default;
@@ -34,6 +52,12 @@ class InstanceStore {
   virtual std::vector<std::string> seriesInstances(const std::string& series) = 0;
   virtual ChangePage changes(std::int64_t since, int limit) = 0;
   virtual std::int64_t lastChange() = 0;
+  // nullopt when the PACS cannot decode it either (reason in `why`).
+  virtual std::optional<ForeignFrame> decodeFrame(const std::string& dicomBytes, std::string& why) = 0;
+  // Starts sending stored instances to a destination ("modality:NAME" / "peer:NAME") as a PACS
+  // job; returns the job's id. Throws std::runtime_error when the PACS refuses to start it.
+  virtual std::string startForward(const Destination& destination, const std::vector<std::string>& resources) = 0;
+  virtual ForwardProgress forwardProgress(const std::string& job) = 0;
 };
 
 }  // namespace sagitta::plugin

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <optional>
@@ -36,10 +37,32 @@ struct Job {
   std::string srInstance, scInstance;  // Orthanc ids of the outputs
 };
 
+// A result (SR and SC) on its way to one destination: pending -> sending -> sent, or back to
+// pending with a later next_attempt after a failure, failed once the attempts are spent.
+enum class ForwardState { Pending, Sending, Sent, Failed };
+std::string forwardStateKey(ForwardState state);
+
+struct Forward {
+  std::int64_t id = 0, job = 0;
+  std::string destination;             // "modality:NAME" / "peer:NAME"
+  std::vector<std::string> resources;  // Orthanc ids of the SR and SC
+  ForwardState state = ForwardState::Pending;
+  int attempts = 0;
+  double nextAttempt = 0.0, created = 0.0, updated = 0.0;  // Unix seconds
+  std::string orthancJob;              // the C-STORE job while sending
+  std::string reason;                  // the last failure
+};
+
+struct Backoff {
+  int maxAttempts = 10;
+  double firstSeconds = 10.0, maxSeconds = 600.0;
+};
+
 class JobQueue {
  public:
   // Opens (creating) the database; throws QueueError naming the path and SQLite's reason.
-  explicit JobQueue(const std::string& path);
+  // maxBytes > 0 caps the database's size: a write beyond it fails as a full disk would.
+  explicit JobQueue(const std::string& path, std::int64_t maxBytes = 0);
   ~JobQueue();
   JobQueue(const JobQueue&) = delete;
   JobQueue& operator=(const JobQueue&) = delete;
@@ -51,8 +74,14 @@ class JobQueue {
   bool enqueue(const std::string& instance, const std::string& bundle, bool force = false);
   // The oldest queued job, now running (attempts + 1).
   std::optional<Job> claim();
+  // One transaction: the job's final state and, when done, a forward of its outputs to each
+  // destination (a rerun sends again).
   void finish(std::int64_t id, JobState state, const std::string& reason, const std::string& result = "",
-              const std::string& srInstance = "", const std::string& scInstance = "");
+              const std::string& srInstance = "", const std::string& scInstance = "",
+              const std::vector<std::string>& forwardTo = {});
+  // A claimed job nobody started (shut down while it waited in memory): queued again, the
+  // attempt not counted.
+  void release(std::int64_t id);
   // A failed attempt that may be retried: back to queued while attempts < maxAttempts.
   void retryOrFail(std::int64_t id, const std::string& reason, int maxAttempts);
 
@@ -60,6 +89,17 @@ class JobQueue {
   std::optional<Job> latestForInstance(const std::string& instance);
   std::vector<Job> list(std::optional<JobState> state, int limit, int offset);
   std::int64_t count(std::optional<JobState> state);
+  std::map<std::string, std::int64_t> countByState();  // every state, zeros included
+
+  // Forwards.
+  std::vector<Forward> dueForwards(double now, int limit);  // pending, next attempt reached
+  std::vector<Forward> sendingForwards();
+  std::vector<Forward> forwardsOfJob(std::int64_t job);
+  void markSending(std::int64_t forward, const std::string& orthancJob);
+  void markSent(std::int64_t forward);
+  // A failed send: pending again after the backoff, or failed once the attempts are spent.
+  void forwardFailed(std::int64_t forward, const std::string& reason, const Backoff& backoff);
+  std::map<std::string, std::int64_t> countForwardsByState();
 
   // A persisted key / value (the /changes cursor).
   std::optional<std::string> setting(const std::string& key);

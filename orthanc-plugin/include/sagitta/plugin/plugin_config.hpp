@@ -3,6 +3,7 @@
 // at start-up (config/orthanc-sagitta.json is the annotated example).
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,6 +15,13 @@ namespace sagitta::plugin {
 class PluginConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// Retries of a result forward that failed (destination down, refused): exponential backoff.
+struct ForwardingConfig {
+  int maxAttempts = 10;
+  double backoffSeconds = 10.0;      // wait after the first failure, doubled after each next one
+  double maxBackoffSeconds = 600.0;  // the longest wait
 };
 
 struct PluginConfig {
@@ -28,6 +36,9 @@ struct PluginConfig {
   std::size_t maxPixels = 120'000'000;
   std::size_t maxFileBytes = 512U << 20U;
   int maxAttempts = 3;
+  std::int64_t maxDatabaseBytes = 0;  // 0: no cap on the queue database
+  int memoryQueue = 2;              // decoded images waiting for a worker (back-pressure bound)
+  ForwardingConfig forwarding;
   std::vector<RoutingRule> rules;   // default: defaultRules()
 };
 

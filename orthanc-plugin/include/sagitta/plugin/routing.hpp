@@ -20,6 +20,7 @@ struct RoutingRule {
   std::vector<std::string> modalities, sopClassUids, bodyParts, viewPositions, callingAets, calledAets;
   std::optional<std::string> seriesDescription, protocolName;  // ECMAScript regex, searched, case-insensitive
   int minRows = 0;
+  std::vector<std::string> forward;  // destinations of the results ("modality:NAME" / "peer:NAME")
 };
 
 // What a rule can read of an instance: DICOM keyword -> value ("Modality", "SOPClassUID",
@@ -31,7 +32,18 @@ struct RouteDecision {
   RouteAction action = RouteAction::Skip;
   std::string rule;    // the deciding rule, or "" when none matched
   std::string reason;  // one line for the job's record
+  std::vector<std::string> forward;  // the deciding rule's destinations
 };
+
+// A result destination: an Orthanc DICOM modality (C-STORE) or an Orthanc peer (HTTP).
+struct Destination {
+  enum class Kind { Modality, Peer };
+  Kind kind = Kind::Modality;
+  std::string name;
+  std::string key() const { return (kind == Kind::Modality ? "modality:" : "peer:") + name; }
+};
+// "modality:NAME", "peer:NAME", or a bare NAME (a modality). Throws std::invalid_argument.
+Destination parseDestination(const std::string& text);
 
 class Router {
  public:
