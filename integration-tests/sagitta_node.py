@@ -21,10 +21,14 @@ def free_port():
 
 
 class OrthancNode:
-    def __init__(self, workdir, plugin, bundle, aet="SAGITTA", sagitta=None, keep=False):
+    def __init__(self, workdir, plugin, bundle, aet="SAGITTA", sagitta=None, keep=False, extra=None, plugins=()):
+        """plugin None: a plain Orthanc (e.g. the downstream PACS). extra: more configuration
+        keys (DicomModalities, ...). plugins: more plugin paths (e.g. the GDCM decoder)."""
         self.workdir = os.path.abspath(workdir)
-        self.plugin = os.path.abspath(plugin)
-        self.bundle = os.path.abspath(bundle)
+        self.plugin = os.path.abspath(plugin) if plugin else None
+        self.bundle = os.path.abspath(bundle) if bundle else None
+        self.extra = extra or {}
+        self.plugins = list(plugins)
         self.aet = aet
         self.http_port = free_port()
         self.dicom_port = free_port()
@@ -52,9 +56,11 @@ class OrthancNode:
             "RemoteAccessAllowed": False,
             "AuthenticationEnabled": False,
             "DicomCheckCalledAet": False,
-            "Plugins": [self.plugin],
-            "Sagitta": section,
+            "Plugins": ([self.plugin] if self.plugin else []) + self.plugins,
         }
+        if self.plugin:
+            config["Sagitta"] = section
+        config.update(self.extra)
         path = os.path.join(self.workdir, "orthanc.json")
         with open(path, "w") as f:
             json.dump(config, f, indent=2)
@@ -75,6 +81,21 @@ class OrthancNode:
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.3)
         raise RuntimeError("Orthanc did not answer within %d s" % timeout)
+
+    def restart(self):
+        """The same node again (same ports, storage and configuration)."""
+        self.stop()
+        self.start()
+
+    def rss_mb(self):
+        """Resident memory of the Orthanc process, MB (None when it is not running)."""
+        if not self.process or self.process.poll() is not None:
+            return None
+        with open("/proc/%d/status" % self.process.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+        return None
 
     def stop(self):
         if self.process and self.process.poll() is None:
