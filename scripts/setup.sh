@@ -14,8 +14,8 @@ PACKAGES=(
   orthanc-gdcm libgdcm-tools
   # DICOM tools used by tests (dcmdump, storescu) and validators (dciodvfy, DicomSRValidator)
   dcmtk dicom3tools pixelmed-apps python3-pydicom nodejs
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and benchmarks; clang and its libFuzzer runtime for the fuzz preset
+  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   # example generators and checks
   python3
 )

@@ -3,6 +3,8 @@
 # The test command of README.md (and of CI): install, configure, build, run every test.
 #   dev preset  : Debug, warnings as errors, all unit tests
 #   asan preset : AddressSanitizer + UBSan, all unit tests (skip with SAGITTA_SKIP_ASAN=1)
+#   fuzz preset : clang libFuzzer targets (DICOM reader, landmarks JSON), 30 s each
+#                 (skip with SAGITTA_SKIP_FUZZ=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +30,9 @@ status=0
 run_preset dev || status=1
 if [ "${SAGITTA_SKIP_ASAN:-0}" != "1" ]; then
   run_preset asan || status=1
+fi
+if [ "${SAGITTA_SKIP_FUZZ:-0}" != "1" ]; then
+  run_preset fuzz || status=1
 fi
 
 echo

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "codecs.hpp"
 
+#include "sagitta/dicom/radiograph.hpp"
+
 #include <mutex>
 
 #include <dcmtk/dcmdata/dcrledrg.h>
@@ -17,9 +19,15 @@ void registerDecoders() {
     DJDecoderRegistration::registerCodecs();
     DJLSDecoderRegistration::registerCodecs();
     DcmRLEDecoderRegistration::registerCodecs();
-    // DCMTK's own warnings go to stderr; our typed errors carry the reasons instead.
-    OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
   });
+}
+
+}  // namespace sagitta::dicom::detail
+
+namespace sagitta::dicom {
+
+void setDcmtkLog(DcmtkLog level) {
+  OFLog::configure(level == DcmtkLog::Errors ? OFLogger::ERROR_LOG_LEVEL : OFLogger::OFF_LOG_LEVEL);
 }
 
 }  // namespace sagitta::dicom::detail

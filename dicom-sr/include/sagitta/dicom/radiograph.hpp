@@ -76,4 +76,9 @@ RadiographInfo describe(DcmDataset& dataset, const std::string& transferSyntaxUi
 // Whether DCMTK (with the registered codecs) decodes this transfer syntax.
 bool isSupportedTransferSyntax(const std::string& uid);
 
+// DCMTK's logger is process-wide. The library never sets it: inside Orthanc the host's setting
+// stands. A command-line tool (or a fuzzer) calls this once; our typed errors carry the reasons.
+enum class DcmtkLog { Errors, Silent };
+void setDcmtkLog(DcmtkLog level);
+
 }  // namespace sagitta::dicom
