@@ -113,11 +113,12 @@ TEST(JobQueue, OneJobPerInstanceAndBundleWithStates) {
   EXPECT_EQ(job->instance, "i1");
   EXPECT_EQ(job->state, JobState::Running);
   EXPECT_EQ(job->attempts, 1);
-  q.finish(job->id, JobState::Done, "", R"({"accepted": true})", "sr", "sc");
+  q.finish(job->id, JobState::Done, "", {R"({"accepted": true})", "sr", "sc", R"({"inference_s": 0.2})", {}});
   EXPECT_FALSE(q.enqueue("i1", "b"));       // done: not again
   EXPECT_TRUE(q.enqueue("i1", "b", true));  // unless forced
   const auto latest = q.latestForInstance("i1");
   ASSERT_TRUE(latest);
+  EXPECT_EQ(q.job(job->id)->timings, R"({"inference_s": 0.2})");
   EXPECT_EQ(q.list(std::nullopt, 2, 0).size(), 2U);
   EXPECT_EQ(q.list(std::nullopt, 2, 2).size(), 1U);
   EXPECT_EQ(q.list(JobState::Done, 10, 0).size(), 0U);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -64,7 +65,7 @@ Job doneJob(JobQueue& q, const std::string& instance, const std::vector<std::str
   EXPECT_TRUE(q.enqueue(instance, "b"));
   auto job = q.claim();
   EXPECT_TRUE(job.has_value());
-  q.finish(job->id, JobState::Done, "", "{}", "sr-" + instance, "sc-" + instance, forwardTo);
+  q.finish(job->id, JobState::Done, "", {"{}", "sr-" + instance, "sc-" + instance, "", forwardTo});
   return *job;
 }
 
@@ -110,7 +111,7 @@ TEST(Forwards, BackoffDoublesAttemptsAreBoundedAndRerunsSendAgain) {
   // A forced rerun stores the same outputs again and sends them again, once per destination.
   ASSERT_TRUE(q.enqueue("i1", "b", true));
   const auto again = q.claim();
-  q.finish(again->id, JobState::Done, "", "{}", "sr-i1", "sc-i1", {"modality:PACS", "peer:ARCHIVE"});
+  q.finish(again->id, JobState::Done, "", {"{}", "sr-i1", "sc-i1", "", {"modality:PACS", "peer:ARCHIVE"}});
   forwards = q.forwardsOfJob(job.id);
   ASSERT_EQ(forwards.size(), 2U);
   for (const auto& g : forwards) {
@@ -120,7 +121,7 @@ TEST(Forwards, BackoffDoublesAttemptsAreBoundedAndRerunsSendAgain) {
   // Skipped and failed jobs forward nothing.
   ASSERT_TRUE(q.enqueue("i2", "b"));
   const auto skipped = q.claim();
-  q.finish(skipped->id, JobState::Skipped, "no rule", "", "", "", {"modality:PACS"});
+  q.finish(skipped->id, JobState::Skipped, "no rule", {"", "", "", "", {"modality:PACS"}});
   EXPECT_TRUE(q.forwardsOfJob(skipped->id).empty());
 }
 
@@ -168,7 +169,7 @@ TEST(JobQueue, AFullDatabaseIsAClearErrorAndLeavesTheQueueIntact) {
         q.enqueue(instance, "b");
         ++stored;
         const auto job = q.claim();
-        q.finish(job->id, JobState::Done, "", big, "sr", "sc", {"modality:PACS"});
+        q.finish(job->id, JobState::Done, "", {big, "sr", "sc", "", {"modality:PACS"}});
       }
       FAIL() << "the size limit was never reached";
     } catch (const QueueError& e) {
@@ -187,9 +188,33 @@ TEST(JobQueue, AFullDatabaseIsAClearErrorAndLeavesTheQueueIntact) {
   EXPECT_EQ(roomy.recoverInterrupted(), 1);
   const auto job = roomy.claim();
   ASSERT_TRUE(job.has_value());
-  roomy.finish(job->id, JobState::Done, "", "{}", "sr", "sc");
+  roomy.finish(job->id, JobState::Done, "", {"{}", "sr", "sc", "", {}});
   EXPECT_EQ(roomy.count(JobState::Done), stored);
   EXPECT_TRUE(integrityOk(path));
+}
+
+// A queue database written before per-stage timings were kept opens, gains the column, and
+// keeps its jobs.
+TEST(JobQueue, AnOlderDatabaseGainsTheTimingsColumn) {
+  const auto path = (scratch("migration") / "q.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, instance TEXT NOT NULL, bundle TEXT NOT NULL,"
+                         " state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
+                         " created REAL NOT NULL, updated REAL NOT NULL, result TEXT NOT NULL DEFAULT '',"
+                         " sr_instance TEXT NOT NULL DEFAULT '', sc_instance TEXT NOT NULL DEFAULT '',"
+                         " UNIQUE(instance, bundle));"
+                         "INSERT INTO jobs (instance, bundle, state, created, updated) VALUES ('old', 'b', 'done', 1, 1);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  JobQueue q(path);
+  const auto old = q.latestForInstance("old");
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->state, JobState::Done);
+  EXPECT_TRUE(old->timings.empty());
+  EXPECT_FALSE(q.enqueue("old", "b"));
 }
 
 // The forwarder against a PACS that answers as scripted: the state machine, not Orthanc (the
@@ -351,6 +376,49 @@ TEST(PluginConfig, ForwardDestinationsAndLimitsAreChecked) {
   refused(R"("Forwarding": {"Retries": 1})", "unknown key Sagitta.Forwarding.Retries");
   // Modalities kept in Orthanc's database cannot be checked here; Orthanc checks each send.
   EXPECT_NO_THROW(parsePluginConfig(withRules(R"("Rules": [{"Forward": ["ELSEWHERE"]}])", R"(, "DicomModalitiesInDatabase": true)")));
+}
+
+// Orthanc accepts // comments in its configuration; JSON does not.
+std::string withoutComments(const std::string& text) {
+  std::string out;
+  bool inString = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) out += text[++i];
+      else if (c == '"') inString = false;
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      out += '\n';
+    } else {
+      out += c;
+      inString = c == '"';
+    }
+  }
+  return out;
+}
+
+TEST(PluginConfig, TheAnnotatedExampleIsValid) {
+  std::ifstream in(SAGITTA_CONFIG_EXAMPLE);
+  ASSERT_TRUE(in) << SAGITTA_CONFIG_EXAMPLE;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string shipped = "/usr/local/share/sagitta/models/sagitta-compact";
+  const auto at = text.find(shipped);
+  ASSERT_NE(at, std::string::npos);
+  const auto bundle = scratch("example-bundle");
+  std::ofstream(bundle / "bundle.json") << "{}";
+  text.replace(at, shipped.size(), bundle.string());
+  const auto config = parsePluginConfig(withoutComments(text));
+  EXPECT_TRUE(config.enable);
+  EXPECT_EQ(config.memoryQueue, 2);
+  EXPECT_EQ(config.forwarding.maxAttempts, 10);
+  ASSERT_EQ(config.rules.size(), 3U);
+  EXPECT_EQ(config.rules[1].forward, std::vector<std::string>{"modality:PACS"});
+  const PluginConfig defaults;
+  EXPECT_EQ(config.maxPixels, defaults.maxPixels);
+  EXPECT_EQ(config.maxAttempts, defaults.maxAttempts);
+  EXPECT_EQ(config.forwarding.backoffSeconds, defaults.forwarding.backoffSeconds);
 }
 
 }  // namespace

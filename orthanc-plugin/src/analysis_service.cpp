@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
 
 #include "sagitta/core/errors.hpp"
 #include "sagitta/dicom/errors.hpp"
@@ -242,8 +243,8 @@ std::optional<AnalysisService::Prepared> AnalysisService::prepare(const Job& job
   const auto started = Clock::now();
   const auto bytes = store_.file(job.instance, config_.maxFileBytes);
   if (!bytes) throw InputFailure("the DICOM file is larger than Limits.MaxFileMegabytes or no longer stored");
-  Prepared prepared{job, decode(job, *bytes), decision.forward};
-  metrics_.observe(Stage::Decode, secondsSince(started));
+  Prepared prepared{job, decode(job, *bytes), decision.forward, secondsSince(started), Clock::now()};
+  metrics_.observe(Stage::Decode, prepared.decodeSeconds);
   return prepared;
 }
 
@@ -275,6 +276,7 @@ dicom::Radiograph AnalysisService::decode(const Job& job, const std::string& byt
 
 void AnalysisService::analyseAndStore(Prepared& prepared) {
   const Job& job = prepared.job;
+  const double waited = secondsSince(prepared.ready);
   const auto analysis = models::analyse(*engine_, prepared.radiograph);
   metrics_.observe(Stage::Inference, analysis.inferenceSeconds);
   metrics_.observe(Stage::Measurement, analysis.measurementSeconds);
@@ -282,7 +284,7 @@ void AnalysisService::analyseAndStore(Prepared& prepared) {
   if (!analysis.accepted) {
     std::string reasons;
     for (const auto& r : analysis.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
-    queue_->finish(job.id, JobState::Skipped, "rejected by the model gate: " + reasons, json);
+    queue_->finish(job.id, JobState::Skipped, "rejected by the model gate: " + reasons, {json, "", "", "", {}});
     metrics_.count(Outcome::RejectedByGate);
     log_(LogLevel::Warning, tagOf(job) + " rejected by the model gate: " + reasons);
     return;
@@ -309,7 +311,13 @@ void AnalysisService::analyseAndStore(Prepared& prepared) {
   fs::remove_all(scratch);
   metrics_.observe(Stage::Writing, writing);
   metrics_.observe(Stage::Storing, storing);
-  queue_->finish(job.id, JobState::Done, "", json, srId, scId, prepared.forward);
+  const auto timings = nlohmann::ordered_json{{"decode_s", prepared.decodeSeconds},
+                                              {"inference_s", analysis.inferenceSeconds},
+                                              {"measurement_s", analysis.measurementSeconds},
+                                              {"writing_s", writing},
+                                              {"storing_s", storing},
+                                              {"queue_wait_s", waited}};
+  queue_->finish(job.id, JobState::Done, "", {json, srId, scId, timings.dump(), prepared.forward});
   metrics_.count(Outcome::Done);
   if (!prepared.forward.empty()) notify();
   const double total = analysis.inferenceSeconds + analysis.measurementSeconds + writing + storing;

@@ -23,6 +23,11 @@
         success: function (job) {
           var html = '<b>Sagitta</b>: ' + $('<span>').text(job.state).html();
           if (job.reason) html += ' &mdash; ' + $('<span>').text(job.reason).html();
+          (job.forwards || []).forEach(function (f) {
+            var line = 'sent to ' + f.destination + ': ' + f.state + ' (' + f.attempts + ' attempt' +
+                       (f.attempts === 1 ? '' : 's') + ')' + (f.reason && f.state !== 'sent' ? ', last error: ' + f.reason : '');
+            html += '<br/>' + $('<span>').text(line).html();
+          });
           var p = job.result && job.result.parameters && job.result.parameters.parameters;
           if (p) {
             html += '<table style="margin-top: 0.3em">';

@@ -60,7 +60,7 @@ class Statement {
 };
 
 constexpr const char* kColumns =
-    "id, instance, bundle, state, reason, attempts, created, updated, result, sr_instance, sc_instance";
+    "id, instance, bundle, state, reason, attempts, created, updated, result, sr_instance, sc_instance, timings";
 
 Job readJob(const Statement& s) {
   Job j;
@@ -75,6 +75,7 @@ Job readJob(const Statement& s) {
   j.result = s.text(8);
   j.srInstance = s.text(9);
   j.scInstance = s.text(10);
+  j.timings = s.text(11);
   return j;
 }
 
@@ -186,6 +187,8 @@ JobQueue::JobQueue(const std::string& path, std::int64_t maxBytes) : path_(path)
          " sr_instance TEXT NOT NULL DEFAULT '', sc_instance TEXT NOT NULL DEFAULT '',"
          " UNIQUE(instance, bundle))");
     exec("CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id)");
+    // Databases written before per-stage timings were kept gain the column.
+    if (!hasColumn("jobs", "timings")) exec("ALTER TABLE jobs ADD COLUMN timings TEXT NOT NULL DEFAULT ''");
     exec("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     exec("CREATE TABLE IF NOT EXISTS forwards ("
          " id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id),"
@@ -202,6 +205,13 @@ JobQueue::JobQueue(const std::string& path, std::int64_t maxBytes) : path_(path)
 }
 
 JobQueue::~JobQueue() { sqlite3_close(db_); }
+
+bool JobQueue::hasColumn(const char* table, const char* column) {
+  Statement s(db_, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?");
+  s.bind(1, std::string(table)).bind(2, std::string(column));
+  s.step();
+  return s.integer(0) > 0;
+}
 
 void JobQueue::exec(const char* sql) {
   char* error = nullptr;
@@ -245,19 +255,21 @@ std::optional<Job> JobQueue::claim() {
   return job;
 }
 
-void JobQueue::finish(std::int64_t id, JobState state, const std::string& reason, const std::string& result,
-                      const std::string& sr, const std::string& sc, const std::vector<std::string>& forwardTo) {
+void JobQueue::finish(std::int64_t id, JobState state, const std::string& reason, const JobOutputs& o) {
+  const auto& sr = o.srInstance;
+  const auto& sc = o.scInstance;
   const std::lock_guard<std::mutex> lock(mutex_);
   const double t = now();
   Transaction transaction(db_);
   {
-    Statement s(db_, "UPDATE jobs SET state = ?, reason = ?, result = ?, sr_instance = ?, sc_instance = ?, updated = ? "
-                     "WHERE id = ?");
-    s.bind(1, jobStateKey(state)).bind(2, reason).bind(3, result).bind(4, sr).bind(5, sc).bind(6, t).bind(7, id).step();
+    Statement s(db_, "UPDATE jobs SET state = ?, reason = ?, result = ?, sr_instance = ?, sc_instance = ?, timings = ?, "
+                     "updated = ? WHERE id = ?");
+    s.bind(1, jobStateKey(state)).bind(2, reason).bind(3, o.result).bind(4, sr).bind(5, sc).bind(6, o.timings);
+    s.bind(7, t).bind(8, id).step();
   }
   const std::string resources = sr + (sr.empty() || sc.empty() ? "" : " ") + sc;
   if (state == JobState::Done && !resources.empty()) {
-    for (const auto& destination : forwardTo) {
+    for (const auto& destination : o.forwardTo) {
       Statement f(db_, "INSERT INTO forwards (job_id, destination, resources, state, next_attempt, created, updated) "
                        "VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(job_id, destination) DO UPDATE SET "
                        "resources = excluded.resources, state = 'pending', attempts = 0, next_attempt = excluded.next_attempt, "

@@ -66,6 +66,14 @@ std::string getArgument(const OrthancPluginHttpRequest* request, const std::stri
   return "";
 }
 
+Json parsedOrNull(const std::string& text) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::exception&) {
+    return nullptr;
+  }
+}
+
 Json forwardsJson(std::int64_t job) {
   Json list = Json::array();
   for (const auto& f : service->queue().forwardsOfJob(job)) {
@@ -80,13 +88,8 @@ Json jobJson(const Job& job) {
   Json j{{"id", job.id}, {"instance", job.instance}, {"bundle", job.bundle}, {"state", sagitta::plugin::jobStateKey(job.state)},
          {"reason", job.reason}, {"attempts", job.attempts}, {"created", job.created}, {"updated", job.updated},
          {"sr_instance", job.srInstance}, {"sc_instance", job.scInstance}, {"forwards", forwardsJson(job.id)}};
-  if (!job.result.empty()) {
-    try {
-      j["result"] = Json::parse(job.result);
-    } catch (const Json::exception&) {
-      j["result"] = nullptr;
-    }
-  }
+  if (!job.timings.empty()) j["timings"] = parsedOrNull(job.timings);
+  if (!job.result.empty()) j["result"] = parsedOrNull(job.result);
   return j;
 }
 

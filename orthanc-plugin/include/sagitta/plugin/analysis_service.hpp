@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -67,6 +68,8 @@ class AnalysisService {
     Job job;
     dicom::Radiograph radiograph;
     std::vector<std::string> forward;
+    double decodeSeconds = 0.0;                   // fetch and decode
+    std::chrono::steady_clock::time_point ready;  // when it entered the in-memory queue
   };
 
   void intakeLoop();

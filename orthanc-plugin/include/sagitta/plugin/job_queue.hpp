@@ -35,6 +35,15 @@ struct Job {
   double created = 0.0, updated = 0.0;  // Unix seconds
   std::string result;    // analysis JSON when done
   std::string srInstance, scInstance;  // Orthanc ids of the outputs
+  std::string timings;   // JSON: seconds per stage of the last attempt
+};
+
+// What a finished job leaves behind.
+struct JobOutputs {
+  std::string result;                  // the analysis JSON
+  std::string srInstance, scInstance;  // Orthanc ids of the stored outputs
+  std::string timings;                 // JSON object of seconds per stage
+  std::vector<std::string> forwardTo;  // destinations of the outputs (done jobs only)
 };
 
 // A result (SR and SC) on its way to one destination: pending -> sending -> sent, or back to
@@ -76,9 +85,7 @@ class JobQueue {
   std::optional<Job> claim();
   // One transaction: the job's final state and, when done, a forward of its outputs to each
   // destination (a rerun sends again).
-  void finish(std::int64_t id, JobState state, const std::string& reason, const std::string& result = "",
-              const std::string& srInstance = "", const std::string& scInstance = "",
-              const std::vector<std::string>& forwardTo = {});
+  void finish(std::int64_t id, JobState state, const std::string& reason, const JobOutputs& outputs = {});
   // A claimed job nobody started (shut down while it waited in memory): queued again, the
   // attempt not counted.
   void release(std::int64_t id);
@@ -107,6 +114,7 @@ class JobQueue {
 
  private:
   void exec(const char* sql);
+  bool hasColumn(const char* table, const char* column);
   std::mutex mutex_;
   sqlite3* db_ = nullptr;
   std::string path_;
