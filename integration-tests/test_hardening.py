@@ -208,6 +208,29 @@ def main():
         check('sagitta_model_info{' in text and metric(text, 'sagitta_queue_depth{queue="database"}') == 0,
               "metrics: model info and an empty queue at the end")
 
+        # Hostile REST requests: 4xx, never 5xx, and Orthanc stays up.
+        some = ids[0]
+        hostile = [
+            ("GET", "/sagitta/jobs/1abc", None), ("GET", "/sagitta/jobs/-1", None),
+            ("GET", "/sagitta/jobs/99999999999999999999999", None), ("GET", "/sagitta/jobs/0", None),
+            ("GET", "/sagitta/jobs?limit=abc", None), ("GET", "/sagitta/jobs?offset=-5", None),
+            ("GET", "/sagitta/jobs?limit=99999999999", None), ("GET", "/sagitta/jobs?state=%27%3B%20DROP", None),
+            ("GET", "/sagitta/instances/%s/results" % ("x" * 44), None),
+            ("GET", "/sagitta/instances/%s/results" % some.upper(), None),
+            ("POST", "/sagitta/instances/%s/analyse" % some, b"[]"),
+            ("POST", "/sagitta/instances/%s/analyse" % some, b'{"force": "yes"}'),
+            ("POST", "/sagitta/instances/%s/analyse" % some, b'{"force": true, "priority": 1}'),
+            ("POST", "/sagitta/instances/%s/analyse" % some, b"\xff\xfe\x00"),
+            ("POST", "/sagitta/instances/%s/analyse" % some, b"{" * 100000),
+            ("POST", "/sagitta/series/not-a-series/analyse", b""),
+            ("POST", "/sagitta/series/%s/analyse" % ("0" * 8 + "-00000000" * 4), b""),
+            ("POST", "/sagitta/metrics", b""), ("PUT", "/sagitta/health", b"{}"), ("DELETE", "/sagitta/jobs/1", None),
+        ]
+        statuses = [node.status_of(method, path, body) for method, path, body in hostile]
+        check(all(400 <= s < 500 for s in statuses), "%d hostile REST requests are answered 4xx (%s)"
+              % (len(hostile), sorted(set(statuses))))
+        check(node.get("/sagitta/health")["enabled"], "... and the plugin is healthy afterwards")
+
         # An unwritable queue database: reported clearly, Orthanc keeps working.
         unwritable = OrthancNode(os.path.join(WORK, "unwritable"), PLUGIN, BUNDLE,
                                  sagitta={"Database": "/proc/sagitta/jobs.db"})

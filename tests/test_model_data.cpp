@@ -16,19 +16,14 @@
 #include "sagitta/models/localisation_error.hpp"
 #include "sagitta/models/sample.hpp"
 #include "sagitta/models/train_config.hpp"
+#include "support/scratch.hpp"
 
 namespace sagitta::models {
 namespace {
 
 namespace fs = std::filesystem;
+using sagitta::testing::scratch;
 using core::LandmarkId;
-
-fs::path scratch(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("sagitta-model-data-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 // Input position (continuous) of the bright dot: the centroid of the pixels above half its peak.
 cv::Point2d brightest(const torch::Tensor& input) {
@@ -96,7 +91,7 @@ TEST(Dataset, SplitIsByPatientDeterministicAndNearTheFraction) {
 }
 
 TEST(Dataset, AnnotatedFolderWithPatientsAndReduction) {
-  const auto dir = scratch("folder");
+  const auto dir = scratch("model-data-folder");
   for (int i = 0; i < 3; ++i) {
     cv::Mat image(2000, 800, CV_8U, cv::Scalar(40 + i));
     cv::imwrite((dir / ("film" + std::to_string(i) + ".png")).string(), image);
@@ -119,9 +114,9 @@ TEST(Dataset, AnnotatedFolderWithPatientsAndReduction) {
 }
 
 TEST(Dataset, RefusesMismatchedAndEmptyFolders) {
-  const auto empty = scratch("empty");
+  const auto empty = scratch("model-data-empty");
   EXPECT_THROW(loadAnnotatedFolder(empty.string(), 512, 288), ConfigError);
-  const auto dir = scratch("mismatch");
+  const auto dir = scratch("model-data-mismatch");
   cv::imwrite((dir / "a.png").string(), cv::Mat(100, 50, CV_8U, cv::Scalar(9)));
   std::ofstream(dir / "a.json") << R"({"image": {"columns": 60, "rows": 100, "pixel_spacing_mm": null,
     "calibration": "none"}, "landmarks": []})";

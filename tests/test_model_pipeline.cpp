@@ -13,19 +13,14 @@
 #include "sagitta/models/inference_engine.hpp"
 #include "sagitta/models/input_geometry.hpp"
 #include "sagitta/models/trainer.hpp"
+#include "support/scratch.hpp"
 
 namespace sagitta::models {
 namespace {
 
 namespace fs = std::filesystem;
+using sagitta::testing::scratch;
 using core::LandmarkId;
-
-fs::path scratch(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("sagitta-model-pipeline-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::string read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -69,7 +64,7 @@ std::string trainConfig(const fs::path& out, int epochs) {
 }
 
 TEST(Training, RunsCheckpointsAndResumes) {
-  const auto out = scratch("train") / "run";
+  const auto out = scratch("model-pipeline-train") / "run";
   std::ostringstream console;
   const auto first = trainConfig(out, 1);
   auto result = train(parseTrainConfig(first, "."), first, false, console, false);
@@ -112,7 +107,7 @@ void expectBundleError(const fs::path& dir, const std::string& fragment) {
 }
 
 TEST(Bundle, RefusesWrongTruncatedAndMismatchedFiles) {
-  expectBundleError(scratch("none"), "no bundle.json");
+  expectBundleError(scratch("model-pipeline-none"), "no bundle.json");
 
   auto dir = tinyBundle("tampered");
   std::ofstream(dir / "tiny.pt", std::ios::app) << "x";

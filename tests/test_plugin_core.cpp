@@ -9,18 +9,13 @@
 #include "sagitta/plugin/job_queue.hpp"
 #include "sagitta/plugin/plugin_config.hpp"
 #include "sagitta/plugin/routing.hpp"
+#include "support/scratch.hpp"
 
 namespace sagitta::plugin {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path scratch(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("sagitta-plugin-core-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using sagitta::testing::scratch;
 
 InstanceFacts spineFacts() {
   return {{"Modality", "DX"}, {"SOPClassUID", "1.2.840.10008.5.1.4.1.1.1.1"}, {"BodyPartExamined", "SPINE "},
@@ -69,7 +64,7 @@ TEST(Routing, FirstMatchingRuleDecides) {
 }
 
 TEST(PluginConfig, ReadsTheSectionAndRefusesBadValues) {
-  const auto bundle = scratch("bundle");
+  const auto bundle = scratch("plugin-core-bundle");
   std::ofstream(bundle / "bundle.json") << "{}";
   const auto config = parsePluginConfig(R"({"StorageDirectory": "/data/orthanc", "Sagitta": {"ModelBundle": ")" +
                                         bundle.string() + R"(", "Workers": 2, "Outputs": {"SecondaryCapture": false},
@@ -101,7 +96,7 @@ TEST(PluginConfig, ReadsTheSectionAndRefusesBadValues) {
 }
 
 TEST(JobQueue, OneJobPerInstanceAndBundleWithStates) {
-  const auto db = scratch("queue") / "jobs.db";
+  const auto db = scratch("plugin-core-queue") / "jobs.db";
   JobQueue q(db.string());
   EXPECT_TRUE(q.enqueue("i1", "b"));
   EXPECT_FALSE(q.enqueue("i1", "b"));  // sent twice: one job
@@ -125,7 +120,7 @@ TEST(JobQueue, OneJobPerInstanceAndBundleWithStates) {
 }
 
 TEST(JobQueue, InterruptedJobsReturnAndRetriesAreBounded) {
-  const auto db = scratch("recover") / "jobs.db";
+  const auto db = scratch("plugin-core-recover") / "jobs.db";
   std::int64_t id = 0;
   {
     JobQueue q(db.string());
@@ -151,7 +146,7 @@ TEST(JobQueue, InterruptedJobsReturnAndRetriesAreBounded) {
 }
 
 TEST(JobQueue, HostileTextIsDataAndConcurrentClaimsNeverShareAJob) {
-  const auto db = scratch("hostile") / "jobs.db";
+  const auto db = scratch("plugin-core-hostile") / "jobs.db";
   JobQueue q(db.string());
   const std::string evil = "x'); DROP TABLE jobs; --";
   EXPECT_TRUE(q.enqueue(evil, "b"));

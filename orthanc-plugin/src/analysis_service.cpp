@@ -95,7 +95,7 @@ int AnalysisService::requestSeries(const std::string& series, bool force) {
 void AnalysisService::start() {
   stopping_ = false;
   ready_ = std::make_unique<BoundedQueue<Prepared>>(static_cast<std::size_t>(config_.memoryQueue));
-  pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers) + 3);
+  pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers) + 2);
   boost::asio::post(*pool_, [this] {
     catchUp();
     intakeLoop();
