@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Plugin bench: sustained throughput for a burst of full-size studies sent at once (one
-storescu association), per worker configuration: images per minute from the start of the
-C-STORE to the last SR stored, p50 / p95 per stage (from each job's recorded timings), the
-latency from C-STORE start to SR, and Orthanc's peak RSS sampled every 0.25 s.
+"""Plugin bench: sustained throughput for a burst of full-size studies, per worker
+configuration, two ways: (1) sent at once by C-STORE (one storescu association) while the
+plugin analyses, from the start of the C-STORE to the last SR stored; (2) already stored and
+queued all at once (the catch-up at start), from Orthanc's start to the last SR: the analysis
+capacity alone. Each with images per minute, p50 / p95 per stage (each job's recorded timings),
+start -> SR latency, and Orthanc's peak RSS sampled every 0.25 s.
 
 usage: plugin_throughput.py SAGITTA PLUGIN BUNDLE WORKDIR [STUDIES] [WORKERSxTHREADS ...]
    e.g. plugin_throughput.py ... 50 1x2 2x1
 """
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -56,47 +57,85 @@ def percentile(values, p):
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def run(paths, workers, threads):
-    node = OrthancNode(os.path.join(WORK, "orthanc-%dx%d" % (workers, threads)), PLUGIN, BUNDLE,
-                       sagitta={"Workers": workers, "InferenceThreads": threads})
-    node.start()
-    time.sleep(2)
-    rss = [node.rss_mb()]
-    stop = threading.Event()
+class RssSampler:
+    """Orthanc's VmRSS every 0.25 s while running."""
 
-    def sample():
-        while not stop.is_set():
-            rss.append(node.rss_mb() or 0)
+    def __init__(self, node):
+        self.node, self.values, self.stop = node, [node.rss_mb() or 0], threading.Event()
+        self.thread = threading.Thread(target=self.loop)
+        self.thread.start()
+
+    def loop(self):
+        while not self.stop.is_set():
+            self.values.append(self.node.rss_mb() or 0)
             time.sleep(0.25)
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    start = time.time()
-    node.store_scu(paths)
-    sent = time.time()
-    ids = [node.instance_of(sop_instance_uid(p)) for p in paths]
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        return self.values[0], max(self.values)
+
+
+def wait_all(node, ids):
     jobs = {}
     while len(jobs) < len(ids):
         for i in ids:
             if i not in jobs:
                 job = node.job_of(i)
                 if job and job["state"] in ("done", "skipped", "failed"):
-                    jobs[i] = (job, time.time())
-        time.sleep(0.1)
-    end = max(t for _, t in jobs.values())
-    stop.set()
-    sampler.join()
-    node.stop()
-    done = [j for j, _ in jobs.values() if j["state"] == "done"]
-    print("\n%d worker(s) x %d inference thread(s): %d studies, %d done" % (workers, threads, len(ids), len(done)))
-    print("  C-STORE of the burst: %.1f s; first C-STORE to last SR: %.1f s -> %.1f images/min"
-          % (sent - start, end - start, len(done) * 60.0 / (end - start)))
-    print("  Orthanc RSS: %.0f MB before, peak %.0f MB" % (rss[0], max(rss)))
-    print("  stage            p50 (s)   p95 (s)")
+                    jobs[i] = job
+        time.sleep(0.2)
+    return list(jobs.values())
+
+
+def report(title, jobs, start, rss):
+    done = [j for j in jobs if j["state"] == "done"]
+    end = max(j["updated"] for j in jobs)  # Unix time written by the plugin
+    print("  %s: %d of %d done, %.1f s -> %.1f images/min; Orthanc RSS %.0f MB at the start, peak %.0f MB"
+          % (title, len(done), len(jobs), end - start, len(done) * 60.0 / (end - start), rss[0], rss[1]))
+    latency = [j["updated"] - start for j in done]
+    print("    start -> SR stored: p50 %.1f s, p95 %.1f s" % (percentile(latency, 0.5), percentile(latency, 0.95)))
+    print("    stage            p50 (s)   p95 (s)")
     for stage in STAGES:
         values = [j["timings"][stage] for j in done if j.get("timings")]
-        print("  %-15s %8.3f %9.3f" % (stage[:-2], percentile(values, 0.5), percentile(values, 0.95)))
-    latency = [t - start for _, t in jobs.values()]
-    print("  C-STORE start -> job finished: p50 %.1f s, p95 %.1f s" % (statistics.median(latency), percentile(latency, 0.95)))
+        print("    %-15s %8.3f %9.3f" % (stage[:-2], percentile(values, 0.5), percentile(values, 0.95)))
+
+
+def run(paths, workers, threads):
+    sagitta = {"Workers": workers, "InferenceThreads": threads}
+    print("\n%d worker(s) x %d inference thread(s), %d full-size studies" % (workers, threads, len(paths)))
+    # 1. The burst sent by C-STORE while the plugin analyses.
+    node = OrthancNode(os.path.join(WORK, "burst-%dx%d" % (workers, threads)), PLUGIN, BUNDLE, sagitta=sagitta)
+    node.start()
+    time.sleep(2)
+    sampler = RssSampler(node)
+    start = time.time()
+    node.store_scu(paths)
+    print("  C-STORE of the burst (one association): %.1f s" % (time.time() - start))
+    ids = [node.instance_of(sop_instance_uid(p)) for p in paths]
+    jobs = wait_all(node, ids)
+    report("burst by C-STORE (start of C-STORE to last SR)", jobs, start, sampler.finish())
+    node.stop()
+    # 2. The same studies already stored, all queued at once (stored while the plugin was
+    #    absent, found by the catch-up at start): the analysis capacity alone.
+    folder = os.path.join(WORK, "drain-%dx%d" % (workers, threads))
+    node = OrthancNode(folder, PLUGIN, BUNDLE, sagitta=sagitta)
+    node.start()  # sets the change-log cursor
+    node.stop()
+    plain = OrthancNode(folder, None, None, keep=True)
+    plain.http_port, plain.dicom_port, plain.aet = node.http_port, node.dicom_port, node.aet
+    plain.start()
+    plain.store_scu(paths)
+    plain.stop()
+    node = OrthancNode(folder, PLUGIN, BUNDLE, sagitta=sagitta, keep=True)
+    node.http_port, node.dicom_port = plain.http_port, plain.dicom_port
+    start = time.time()
+    node.start()
+    sampler = RssSampler(node)
+    ids = [node.instance_of(sop_instance_uid(p)) for p in paths]
+    jobs = wait_all(node, ids)
+    report("queue of %d drained (Orthanc start to last SR)" % len(paths), jobs, start, sampler.finish())
+    node.stop()
 
 
 def main():

@@ -204,7 +204,7 @@ def main():
         check(metric(text, 'sagitta_jobs{state="done"}') == done, "metrics: jobs by state match the queue (%d done)" % done)
         for stage in ("decode", "inference", "measurement", "writing", "storing", "forwarding"):
             n = metric(text, 'sagitta_stage_seconds_count{stage="%s"}' % stage)
-            check(n and n > 0, "metrics: a %s latency histogram (%d observations)" % (stage, n or 0))
+            check(n and n > 0, "metrics: the %s stage has a latency histogram (%d observations)" % (stage, n or 0))
         check('sagitta_model_info{' in text and metric(text, 'sagitta_queue_depth{queue="database"}') == 0,
               "metrics: model info and an empty queue at the end")
 
