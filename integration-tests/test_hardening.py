@@ -96,10 +96,11 @@ def main():
     pacs.start()
     node = OrthancNode(
         os.path.join(WORK, "node"), PLUGIN, BUNDLE, plugins=[GDCM],
-        extra={"DicomModalities": {"PACS": ["PACS", "127.0.0.1", pacs.dicom_port]}},
+        extra={"DicomModalities": {"PACS": ["PACS", "127.0.0.1", pacs.dicom_port]},
+               "OrthancPeers": {"pacs-http": {"Url": pacs.url + "/"}}},
         sagitta={"Workers": 1, "Forwarding": {"BackoffSeconds": 1, "MaxBackoffSeconds": 2, "MaxAttempts": 60},
                  "Rules": [{"Name": "spine laterals to the PACS", "Modality": ["CR", "DX"], "BodyPartExamined": ["SPINE"],
-                            "ViewPosition": ["LL", "RL"], "Forward": ["PACS"]}]})
+                            "ViewPosition": ["LL", "RL"], "Forward": ["PACS", "peer:pacs-http"]}]})
     node.start()
     unwritable = None
     try:
@@ -114,8 +115,8 @@ def main():
         check(True, "SR and SC of both studies arrived at the downstream PACS by C-STORE")
         job = node.wait_for(lambda: all(f["state"] == "sent" for f in node.get("/sagitta/jobs/%d" % jobs[0]["id"])["forwards"])
                             and node.get("/sagitta/jobs/%d" % jobs[0]["id"]), 30, "the forward to be recorded as sent")
-        check(len(job["forwards"]) == 1 and job["forwards"][0]["destination"] == "modality:PACS",
-              "the job shows its forward to modality:PACS as sent")
+        check(sorted(f["destination"] for f in job["forwards"]) == ["modality:PACS", "peer:pacs-http"],
+              "the job shows its sends to modality:PACS (C-STORE) and peer:pacs-http (HTTP) as sent")
 
         # The PACS goes down: sends fail, wait with backoff, and complete once it is back.
         pacs.stop()
@@ -135,7 +136,8 @@ def main():
                       "the sends after the PACS came back")
         outputs = [sop_instance_uid_of(node, j[k]) for j in jobs for k in ("sr_instance", "sc_instance")]
         check(all(pacs.instance_of(uid) for uid in outputs), "after the outage every result arrived")
-        check(len(pacs.get("/instances")) == 8, "the PACS holds 8 instances: 4 SR and 4 SC, none lost or duplicated")
+        check(len(pacs.get("/instances")) == 8, "the PACS holds 8 instances: 4 SR and 4 SC, none lost or duplicated "
+              "(each sent twice, by C-STORE and by HTTP, and stored once)")
 
         # JPEG 2000: DCMTK cannot decompress it here; Orthanc's GDCM plugin can.
         j2k_source = make_films(1, "j2k", seeds)[0]
