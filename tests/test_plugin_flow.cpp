@@ -221,6 +221,7 @@ TEST(JobQueue, AnOlderDatabaseGainsTheTimingsColumn) {
 // integration tests send to a real second Orthanc).
 class ScriptedPacs : public InstanceStore {
  public:
+  bool exists(const std::string&) override { return false; }
   std::optional<std::string> file(const std::string&, std::size_t) override { return std::nullopt; }
   InstanceFacts facts(const std::string&) override { return {}; }
   bool createdByPlugin(const std::string&) override { return false; }

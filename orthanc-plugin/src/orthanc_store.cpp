@@ -45,6 +45,8 @@ std::optional<std::string> OrthancStore::get(const std::string& uri) {
   return buffer.str();
 }
 
+bool OrthancStore::exists(const std::string& instance) { return get("/instances/" + instance).has_value(); }
+
 std::optional<std::string> OrthancStore::file(const std::string& instance, std::size_t maxBytes) {
   if (const auto info = get("/instances/" + instance)) {
     const auto size = parse(*info, "/instances").value("FileSize", static_cast<std::size_t>(0));

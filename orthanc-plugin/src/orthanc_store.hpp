@@ -12,6 +12,7 @@ namespace sagitta::plugin {
 class OrthancStore : public InstanceStore {
  public:
   explicit OrthancStore(OrthancPluginContext* context) : context_(context) {}
+  bool exists(const std::string& instance) override;
   std::optional<std::string> file(const std::string& instance, std::size_t maxBytes) override;
   InstanceFacts facts(const std::string& instance) override;
   bool createdByPlugin(const std::string& instance) override;

@@ -217,11 +217,7 @@ OrthancPluginErrorCode analyseInstance(OrthancPluginRestOutput* output, const ch
     const std::string id = request->groups[0];
     if (!isOrthancId(id)) throw std::invalid_argument("not an Orthanc instance id");
     const bool force = forceFrom(request);
-    try {
-      store->facts(id);
-    } catch (const std::runtime_error&) {
-      return answerError(output, 404, "no instance " + id);
-    }
+    if (!store->exists(id)) return answerError(output, 404, "no instance " + id);
     const bool queued = service->request(id, force);
     answerJson(output, Json{{"queued", queued ? 1 : 0}, {"instance", id},
                             {"note", queued ? "queued" : "already analysed or pending; pass {\"force\": true} to rerun"}});

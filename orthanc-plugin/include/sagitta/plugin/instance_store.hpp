@@ -45,6 +45,7 @@ struct ForwardProgress {
 class InstanceStore {
  public:
   virtual ~InstanceStore() = default;
+  virtual bool exists(const std::string& instance) = 0;
   virtual std::optional<std::string> file(const std::string& instance, std::size_t maxBytes) = 0;
   virtual InstanceFacts facts(const std::string& instance) = 0;
   virtual bool createdByPlugin(const std::string& instance) = 0;
