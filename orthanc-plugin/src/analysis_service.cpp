@@ -111,7 +111,16 @@ void AnalysisService::stop() {
   notify();
   pool_->join();
   pool_.reset();
-  for (const auto& left : ready_->drain()) queue_->release(left.job.id);
+  for (const auto& left : ready_->drain()) release(left.job);
+}
+
+void AnalysisService::release(const Job& job) {
+  try {
+    queue_->release(job.id);
+  } catch (const std::exception& e) {
+    // Left running: the next start requeues it.
+    log_(LogLevel::Error, tagOf(job) + ": cannot requeue at shutdown (" + e.what() + ")");
+  }
 }
 
 std::string AnalysisService::metricsText() {
@@ -178,7 +187,7 @@ void AnalysisService::intakeLoop() {
       failed(*job, e, true);
     }
     // Back-pressure: blocks while the workers are busy and the in-memory queue is full.
-    if (prepared && !ready_->push(*prepared)) queue_->release(prepared->job.id);
+    if (prepared && !ready_->push(*prepared)) release(prepared->job);
   }
 }
 

@@ -82,6 +82,7 @@ class AnalysisService {
   dicom::Radiograph decode(const Job& job, const std::string& bytes);
   void analyseAndStore(Prepared& prepared);
   void failed(const Job& job, const std::exception& error, bool transient);
+  void release(const Job& job);  // never throws: a pool thread must not end in an exception
 
   PluginConfig config_;
   InstanceStore& store_;
