@@ -307,7 +307,6 @@ TEST(Metrics, PrometheusTextIsWellFormed) {
   MetricsSnapshot s;
   s.jobsByState = {{"queued", 3}, {"done", 2}};
   s.forwardsByState = {{"pending", 1}};
-  s.databaseQueued = 3;
   s.memoryQueued = 1;
   s.memoryCapacity = 2;
   s.model = "sagitta \"compact\"\\v1";

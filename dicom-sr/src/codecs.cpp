@@ -30,4 +30,4 @@ void setDcmtkLog(DcmtkLog level) {
   OFLog::configure(level == DcmtkLog::Errors ? OFLogger::ERROR_LOG_LEVEL : OFLogger::OFF_LOG_LEVEL);
 }
 
-}  // namespace sagitta::dicom::detail
+}  // namespace sagitta::dicom

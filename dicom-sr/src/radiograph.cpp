@@ -117,11 +117,6 @@ void substituteFrame(DcmDataset& dataset, const RadiographInfo& info, const Deco
   }
   const std::size_t rowBytes = bytesPerPixel(frame.format) * static_cast<std::size_t>(frame.width);
   if (frame.pitch < rowBytes) throw DecodeFailure("the decoded frame's row pitch is shorter than a row");
-  std::vector<std::uint8_t> packed(rowBytes * static_cast<std::size_t>(frame.height));
-  for (int r = 0; r < frame.height; ++r) {
-    std::memcpy(packed.data() + rowBytes * static_cast<std::size_t>(r),
-                static_cast<const std::uint8_t*>(frame.data) + frame.pitch * static_cast<std::size_t>(r), rowBytes);
-  }
   dataset.findAndDeleteElement(DCM_PixelData);
   dataset.findAndDeleteElement(DCM_NumberOfFrames);
   const bool sixteen = frame.format == DecodedFrame::Format::Grey16 || frame.format == DecodedFrame::Format::SignedGrey16;
@@ -141,13 +136,22 @@ void substituteFrame(DcmDataset& dataset, const RadiographInfo& info, const Deco
       put(dataset.putAndInsertString(DCM_PhotometricInterpretation, "MONOCHROME2"));
     }
   }
+  // The rows without their padding, in host order (what DCMTK's native representation holds).
+  const auto pack = [&](auto* into) {
+    for (int r = 0; r < frame.height; ++r) {
+      std::memcpy(reinterpret_cast<std::uint8_t*>(into) + rowBytes * static_cast<std::size_t>(r),
+                  static_cast<const std::uint8_t*>(frame.data) + frame.pitch * static_cast<std::size_t>(r), rowBytes);
+    }
+  };
+  const std::size_t bytes = rowBytes * static_cast<std::size_t>(frame.height);
   if (sixteen) {
-    // Little-endian host order is what DCMTK's native representation expects in memory.
-    std::vector<Uint16> words(packed.size() / 2);
-    std::memcpy(words.data(), packed.data(), packed.size());
+    std::vector<Uint16> words(bytes / 2);
+    pack(words.data());
     put(dataset.putAndInsertUint16Array(DCM_PixelData, words.data(), static_cast<unsigned long>(words.size())));
   } else {
-    put(dataset.putAndInsertUint8Array(DCM_PixelData, packed.data(), static_cast<unsigned long>(packed.size())));
+    std::vector<Uint8> octets(bytes);
+    pack(octets.data());
+    put(dataset.putAndInsertUint8Array(DCM_PixelData, octets.data(), static_cast<unsigned long>(octets.size())));
   }
 }
 

@@ -127,7 +127,6 @@ std::string AnalysisService::metricsText() {
   MetricsSnapshot s;
   s.jobsByState = queue_->countByState();
   s.forwardsByState = queue_->countForwardsByState();
-  s.databaseQueued = s.jobsByState["queued"];
   s.memoryQueued = static_cast<std::int64_t>(inMemory());
   s.memoryCapacity = config_.memoryQueue;
   s.model = engine_->manifest().name;

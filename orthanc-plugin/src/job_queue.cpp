@@ -109,6 +109,22 @@ Forward readForward(const Statement& s) {
   return f;
 }
 
+std::vector<Forward> readForwards(Statement& s) {
+  std::vector<Forward> out;
+  while (s.step()) out.push_back(readForward(s));
+  return out;
+}
+
+std::string selectForwards(const char* where) { return std::string("SELECT ") + kForwardColumns + " FROM forwards " + where; }
+
+// State -> count from "SELECT state, COUNT(*) ... GROUP BY state", every key present.
+std::map<std::string, std::int64_t> countStates(Statement& s, const std::vector<std::string>& keys) {
+  std::map<std::string, std::int64_t> counts;
+  for (const auto& key : keys) counts[key] = 0;
+  while (s.step()) counts[s.text(0)] = s.integer(1);
+  return counts;
+}
+
 // BEGIN IMMEDIATE ... COMMIT, rolled back when the scope is left by an exception.
 class Transaction {
  public:
@@ -331,41 +347,29 @@ std::int64_t JobQueue::count(std::optional<JobState> state) {
 }
 
 std::map<std::string, std::int64_t> JobQueue::countByState() {
-  std::map<std::string, std::int64_t> counts;
-  for (const auto s : {JobState::Queued, JobState::Running, JobState::Done, JobState::Skipped, JobState::Failed}) {
-    counts[jobStateKey(s)] = 0;
-  }
   const std::lock_guard<std::mutex> lock(mutex_);
   Statement s(db_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
-  while (s.step()) counts[s.text(0)] = s.integer(1);
-  return counts;
+  return countStates(s, {"queued", "running", "done", "skipped", "failed"});
 }
 
 std::vector<Forward> JobQueue::dueForwards(double at, int limit) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  Statement s(db_, (std::string("SELECT ") + kForwardColumns +
-                    " FROM forwards WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?").c_str());
+  Statement s(db_, selectForwards("WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?").c_str());
   s.bind(1, at).bind(2, static_cast<std::int64_t>(limit));
-  std::vector<Forward> out;
-  while (s.step()) out.push_back(readForward(s));
-  return out;
+  return readForwards(s);
 }
 
 std::vector<Forward> JobQueue::sendingForwards() {
   const std::lock_guard<std::mutex> lock(mutex_);
-  Statement s(db_, (std::string("SELECT ") + kForwardColumns + " FROM forwards WHERE state = 'sending' ORDER BY id").c_str());
-  std::vector<Forward> out;
-  while (s.step()) out.push_back(readForward(s));
-  return out;
+  Statement s(db_, selectForwards("WHERE state = 'sending' ORDER BY id").c_str());
+  return readForwards(s);
 }
 
 std::vector<Forward> JobQueue::forwardsOfJob(std::int64_t job) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  Statement s(db_, (std::string("SELECT ") + kForwardColumns + " FROM forwards WHERE job_id = ? ORDER BY id").c_str());
+  Statement s(db_, selectForwards("WHERE job_id = ? ORDER BY id").c_str());
   s.bind(1, job);
-  std::vector<Forward> out;
-  while (s.step()) out.push_back(readForward(s));
-  return out;
+  return readForwards(s);
 }
 
 void JobQueue::markSending(std::int64_t forward, const std::string& orthancJob) {
@@ -404,14 +408,9 @@ void JobQueue::forwardFailed(std::int64_t forward, const std::string& reason, co
 }
 
 std::map<std::string, std::int64_t> JobQueue::countForwardsByState() {
-  std::map<std::string, std::int64_t> counts;
-  for (const auto s : {ForwardState::Pending, ForwardState::Sending, ForwardState::Sent, ForwardState::Failed}) {
-    counts[forwardStateKey(s)] = 0;
-  }
   const std::lock_guard<std::mutex> lock(mutex_);
   Statement s(db_, "SELECT state, COUNT(*) FROM forwards GROUP BY state");
-  while (s.step()) counts[s.text(0)] = s.integer(1);
-  return counts;
+  return countStates(s, {"pending", "sending", "sent", "failed"});
 }
 
 std::optional<std::string> JobQueue::setting(const std::string& key) {

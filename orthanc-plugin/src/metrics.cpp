@@ -91,7 +91,8 @@ std::string Metrics::render(const MetricsSnapshot& s) const {
     out << "sagitta_forwards{state=\"" << escapeLabel(state) << "\"} " << n << '\n';
   }
   header(out, "sagitta_queue_depth", "gauge", "Jobs waiting: queued in SQLite, decoded in memory for a worker.");
-  out << "sagitta_queue_depth{queue=\"database\"} " << s.databaseQueued << '\n';
+  const auto queued = s.jobsByState.find("queued");
+  out << "sagitta_queue_depth{queue=\"database\"} " << (queued == s.jobsByState.end() ? 0 : queued->second) << '\n';
   out << "sagitta_queue_depth{queue=\"memory\"} " << s.memoryQueued << '\n';
   header(out, "sagitta_memory_queue_capacity", "gauge", "Capacity of the in-memory queue (back-pressure bound).");
   out << "sagitta_memory_queue_capacity " << s.memoryCapacity << '\n';

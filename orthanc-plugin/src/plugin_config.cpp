@@ -153,13 +153,14 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   }
   // Destinations must be known to Orthanc (unless it keeps them in its database, where only
   // Orthanc can check them: a send to an unknown one then fails with its reason).
+  bool modalitiesInDatabase = false, peersInDatabase = false;
+  read(root, "DicomModalitiesInDatabase", modalitiesInDatabase, "configuration");
+  read(root, "OrthancPeersInDatabase", peersInDatabase, "configuration");
   for (const auto& rule : c.rules) {
     for (const auto& key : rule.forward) {
       const auto d = parseDestination(key);
       const bool modality = d.kind == Destination::Kind::Modality;
-      bool inDatabase = false;
-      read(root, modality ? "DicomModalitiesInDatabase" : "OrthancPeersInDatabase", inDatabase, "configuration");
-      if (inDatabase) continue;
+      if (modality ? modalitiesInDatabase : peersInDatabase) continue;
       const char* section = modality ? "DicomModalities" : "OrthancPeers";
       if (!root.contains(section) || !root.at(section).is_object() || !root.at(section).contains(d.name)) {
         throw PluginConfigError("rule \"" + rule.name + "\" forwards to " + key + ", which is not in " + section);

@@ -132,9 +132,7 @@ OrthancPluginErrorCode health(OrthancPluginRestOutput* output, const char*, cons
                             {"workers", service->config().workers},
                             {"in_memory", service->inMemory()},
                             {"forwards", service->queue().countForwardsByState()},
-                            {"queue", {{"queued", q.count(JobState::Queued)}, {"running", q.count(JobState::Running)},
-                                       {"done", q.count(JobState::Done)}, {"skipped", q.count(JobState::Skipped)},
-                                       {"failed", q.count(JobState::Failed)}}},
+                            {"queue", q.countByState()},
                             {"analyses_since_start", service->analysesSinceStart()}});
   });
 }

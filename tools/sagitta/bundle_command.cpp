@@ -33,7 +33,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-
 std::string cpuModel() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;

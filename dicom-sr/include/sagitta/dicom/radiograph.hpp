@@ -49,8 +49,6 @@ struct ReadLimits {
   std::size_t maxPixels = 120'000'000;  // 12000 x 10000: anything larger is refused
 };
 
-// Throws NotDicom, TruncatedFile, UnsupportedTransferSyntax, NotAnImage, DecodeFailure or
-// core::InvalidCalibration with a one-line reason.
 // The first frame decoded by someone else (the PACS's own decoder and its decoder plugins) for
 // what DCMTK cannot decompress here, e.g. JPEG 2000. Values are the stored pixel values, before
 // any rescale or VOI; the header still comes from the file, so calibration, rescale, window and
@@ -64,6 +62,8 @@ struct DecodedFrame {
   std::string decoder;    // who decoded it, named in the warning
 };
 
+// Throws NotDicom, TruncatedFile, UnsupportedTransferSyntax, NotAnImage, DecodeFailure or
+// core::InvalidCalibration with a one-line reason.
 Radiograph readRadiograph(const std::string& path, const ReadLimits& limits = {});
 Radiograph readRadiograph(const void* data, std::size_t size, const ReadLimits& limits = {});
 // Header from the file, pixels from the frame. Throws DecodeFailure when the frame does not fit

@@ -12,7 +12,6 @@
 
 namespace sagitta::models {
 
-
 // Two 3x3 convolutions with batch norm, and a 1x1 projection when the shape changes.
 class ResidualBlockImpl : public torch::nn::Module {
  public:

@@ -24,7 +24,6 @@ const char* outcomeKey(Outcome outcome);
 struct MetricsSnapshot {
   std::map<std::string, std::int64_t> jobsByState;      // from the queue database
   std::map<std::string, std::int64_t> forwardsByState;  // from the queue database
-  std::int64_t databaseQueued = 0;                      // jobs waiting in SQLite
   std::int64_t memoryQueued = 0;                        // decoded images waiting for a worker
   std::int64_t memoryCapacity = 0;
   std::string model, version, sha256, device;
