@@ -82,7 +82,9 @@ void parseLandmark(const Json& item, std::size_t index, const ImageGeometry& ima
   const auto landmark = landmarkFromKey(key);
   if (!landmark) {
     // Ids are plain ASCII identifiers; anything else is shown truncated and escaped by dump().
-    throw InvalidInput(where + ": unknown landmark id " + Json(key.substr(0, 40)).dump());
+    // Truncation can cut a multi-byte UTF-8 character: dump() replaces it instead of throwing.
+    throw InvalidInput(where + ": unknown landmark id " +
+                       Json(key.substr(0, 40)).dump(-1, ' ', false, Json::error_handler_t::replace));
   }
   if (set.has(*landmark)) throw InvalidInput("landmark " + key + " given twice");
   const auto field = [&](const char* name) -> const Json& {
