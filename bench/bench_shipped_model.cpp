@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The shipped bundle: single-image latency of InferenceEngine::predict on a full-size phantom
-// film (letterbox, every member's forward pass, spreads, gate), its convolution GFLOPs and the
+// film (letterbox, every member's forward pass, the refiner's 45 patches when the bundle has
+// one, spreads, gate), its convolution GFLOPs and the
 // achieved GFLOP/s; CPU with 1 and 2 threads, and CUDA when LibTorch sees a device.
 #include <benchmark/benchmark.h>
 #include <torch/cuda.h>
@@ -22,6 +23,7 @@ void run(benchmark::State& state, const std::string& device, int threads) {
   const auto image = film().windowed8();
   double flops = 0.0;
   for (const auto& member : engine.manifest().members) flops += models::forwardFlops(member.network);
+  if (const auto& r = engine.manifest().refiner) flops += static_cast<double>(sagitta::core::kLandmarkCount) * models::refinerFlops(r->network);
   engine.predict(image, film().truth.image.calibration);  // warm-up
   for (auto _ : state) {
     auto p = engine.predict(image, film().truth.image.calibration);
@@ -31,6 +33,7 @@ void run(benchmark::State& state, const std::string& device, int threads) {
   state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9 * static_cast<double>(state.iterations()),
                                                  benchmark::Counter::kIsRate);
   state.counters["members"] = static_cast<double>(engine.manifest().members.size());
+  state.counters["refiner"] = engine.manifest().refiner ? 1.0 : 0.0;
   state.SetLabel(std::to_string(image.rows) + "x" + std::to_string(image.cols) + " film, " + device);
 }
 

@@ -156,6 +156,20 @@ TEST(TrainConfig, ParsesAndRefusesMistakes) {
   EXPECT_THROW(parseTrainConfig("{", "."), ConfigError);
 }
 
+TEST(TrainConfig, LearningRateDropsAfterEachListedEpoch) {
+  const std::string base = R"({"output": "r", "data": {"phantom": {"seed": 1, "validation_seed": 2}},
+      "training": {"learning_rate": 0.002, "lr_drop_factor": 0.1, "lr_drop_epoch": )";
+  const auto one = parseTrainConfig(base + "7}}", ".");
+  EXPECT_DOUBLE_EQ(learningRateAt(one, 7), 0.002);
+  EXPECT_DOUBLE_EQ(learningRateAt(one, 8), 0.0002);
+  EXPECT_DOUBLE_EQ(learningRateAt(one, 20), 0.0002);
+  const auto two = parseTrainConfig(base + "[7, 10]}}", ".");
+  EXPECT_DOUBLE_EQ(learningRateAt(two, 10), 0.0002);
+  EXPECT_NEAR(learningRateAt(two, 11), 0.00002, 1e-12);
+  EXPECT_THROW(parseTrainConfig(base + "\"7\"}}", "."), ConfigError);
+  EXPECT_THROW(parseTrainConfig(base + "[7, 1.5]}}", "."), ConfigError);
+}
+
 TEST(LocalisationError, WeightedByTheNearestNeighbourAndHeadsUnordered) {
   core::LandmarkSet truth, predicted;
   truth.set(LandmarkId::FH_A, {100.0, 100.0, std::nullopt});

@@ -46,6 +46,72 @@ NetworkConfig networkFromJson(const Json& j) {
   return n;
 }
 
+Json refinerJson(const BundleRefiner& r) {
+  return Json{{"name", r.name}, {"file", r.file}, {"sha256", r.sha256}, {"heatmap_target", r.heatmapTarget},
+              {"network", {{"patch_size", r.network.patchSize}, {"field_input_px", r.network.fieldInputPx},
+                           {"base_channels", r.network.baseChannels}, {"pyramid_channels", r.network.pyramidChannels},
+                           {"landmarks", r.network.landmarks}}}};
+}
+
+BundleRefiner refinerFromJson(const Json& j) {
+  BundleRefiner r;
+  r.name = j.at("name").get<std::string>();
+  r.file = j.at("file").get<std::string>();
+  r.sha256 = j.at("sha256").get<std::string>();
+  r.heatmapTarget = j.at("heatmap_target").get<std::string>();
+  const auto& n = j.at("network");
+  r.network.patchSize = n.at("patch_size").get<int64_t>();
+  r.network.fieldInputPx = n.at("field_input_px").get<double>();
+  r.network.baseChannels = n.at("base_channels").get<int64_t>();
+  r.network.pyramidChannels = n.at("pyramid_channels").get<int64_t>();
+  r.network.landmarks = n.at("landmarks").get<int64_t>();
+  if (r.network.patchSize < 16 || r.network.patchSize > 512 || r.network.patchSize % 8 != 0 ||
+      !(r.network.fieldInputPx >= 1.0 && r.network.fieldInputPx <= 1024.0) || r.network.baseChannels < 1 ||
+      r.network.baseChannels > 512 || r.network.pyramidChannels < 1 || r.network.pyramidChannels > 1024) {
+    throw BundleError("the refiner's network configuration is out of range");
+  }
+  return r;
+}
+
+void requirePlainFile(const std::string& file) {
+  if (file.empty() || file.find("..") != std::string::npos || file[0] == '/') {
+    throw BundleError("weights file names must be plain names inside the bundle folder");
+  }
+}
+
+// Loads weights into a freshly built network after checking their sha256, and checks every
+// tensor's shape (torch::load replaces tensors whatever their shape).
+template <typename Network>
+void loadWeights(Network& network, const std::string& folder, const std::string& file, const std::string& sha256,
+                 const std::string& name, const torch::Device& device) {
+  const auto path = (fs::path(folder) / file).string();
+  if (fileSha256(path) != sha256) {
+    throw BundleError("weights " + file + " do not match their sha256 in bundle.json (corrupt or replaced)");
+  }
+  std::map<std::string, std::vector<int64_t>> expected;
+  for (const auto& p : network->named_parameters()) expected[p.key()] = p.value().sizes().vec();
+  for (const auto& b : network->named_buffers()) expected[b.key()] = b.value().sizes().vec();
+  try {
+    torch::load(network, path, device);
+  } catch (const c10::Error& e) {
+    throw BundleError("weights " + file + " do not fit " + name + "'s network: " +
+                      std::string(e.what_without_backtrace()).substr(0, 200));
+  }
+  std::size_t seen = 0;
+  const auto check = [&](const std::string& key, const torch::Tensor& t) {
+    const auto e = expected.find(key);
+    if (e == expected.end() || e->second != t.sizes().vec()) {
+      throw BundleError("weights " + file + " do not fit " + name + "'s network (" + key + ")");
+    }
+    ++seen;
+  };
+  for (const auto& p : network->named_parameters()) check(p.key(), p.value());
+  for (const auto& b : network->named_buffers()) check(b.key(), b.value());
+  if (seen != expected.size()) throw BundleError("weights " + file + " do not fit " + name + "'s network");
+  network->to(device);
+  network->eval();
+}
+
 }  // namespace
 
 std::string fileSha256(const std::string& path) {
@@ -71,9 +137,11 @@ std::string manifestToJson(const BundleManifest& m) {
       {"name", m.name},
       {"version", m.version},
       {"input", {{"height", m.inputHeight}, {"width", m.inputWidth}, {"channels", 1}, {"normalisation", kNormalisation}}},
-      {"output", "stage-2 DSNT coordinates, averaged over the members"},
+      {"output", m.refiner ? "stage-2 DSNT coordinates averaged over the members, then moved by the local refiner"
+                           : "stage-2 DSNT coordinates, averaged over the members"},
       {"landmarks", landmarks},
       {"members", members},
+      {"refiner", m.refiner ? refinerJson(*m.refiner) : Json()},
       {"gate",
        {{"min_aspect", m.gate.minAspect},
         {"max_median_spread_px", m.gate.maxMedianSpreadPx},
@@ -98,9 +166,9 @@ BundleManifest manifestFromJson(const std::string& text) {
     }
     BundleManifest m;
     m.formatVersion = root.at("format_version").get<int>();
-    if (m.formatVersion != kBundleFormatVersion) {
+    if (m.formatVersion < kOldestBundleFormatVersion || m.formatVersion > kBundleFormatVersion) {
       throw BundleError("bundle format version " + std::to_string(m.formatVersion) + " is not supported (this build reads " +
-                        std::to_string(kBundleFormatVersion) + ")");
+                        std::to_string(kOldestBundleFormatVersion) + " to " + std::to_string(kBundleFormatVersion) + ")");
     }
     m.name = root.at("name").get<std::string>();
     m.version = root.at("version").get<std::string>();
@@ -123,9 +191,7 @@ BundleManifest manifestFromJson(const std::string& text) {
       member.sha256 = j.at("sha256").get<std::string>();
       member.heatmapTarget = j.at("heatmap_target").get<std::string>();
       member.network = networkFromJson(j.at("network"));
-      if (member.file.empty() || member.file.find("..") != std::string::npos || member.file[0] == '/') {
-        throw BundleError("member file names must be plain names inside the bundle folder");
-      }
+      requirePlainFile(member.file);
       if (member.network.inputHeight != m.inputHeight || member.network.inputWidth != m.inputWidth ||
           member.network.landmarks != static_cast<int64_t>(catalogue.size())) {
         throw BundleError("member " + member.name + " does not match the bundle's input size or landmark count");
@@ -133,6 +199,14 @@ BundleManifest manifestFromJson(const std::string& text) {
       m.members.push_back(member);
     }
     if (m.members.empty()) throw BundleError("the bundle has no member");
+    if (root.contains("refiner") && !root.at("refiner").is_null()) {
+      if (m.formatVersion < 2) throw BundleError("a refiner needs bundle format version 2");
+      m.refiner = refinerFromJson(root.at("refiner"));
+      requirePlainFile(m.refiner->file);
+      if (m.refiner->network.landmarks != static_cast<int64_t>(catalogue.size())) {
+        throw BundleError("the refiner does not produce the 45 landmarks");
+      }
+    }
     const auto& g = root.at("gate");
     m.gate.minAspect = g.at("min_aspect").get<double>();
     m.gate.maxMedianSpreadPx = g.at("max_median_spread_px").get<double>();
@@ -156,35 +230,14 @@ LoadedBundle loadBundle(const std::string& folder, const torch::Device& device) 
   bundle.sha256 = core::Sha256::hex(text);
   bundle.manifest = manifestFromJson(text);
   for (const auto& member : bundle.manifest.members) {
-    const auto path = (fs::path(folder) / member.file).string();
-    if (fileSha256(path) != member.sha256) {
-      throw BundleError("weights " + member.file + " do not match their sha256 in bundle.json (corrupt or replaced)");
-    }
     LandmarkNetwork network(member.network);
-    // torch::load replaces tensors whatever their shape, so the shapes are compared here.
-    std::map<std::string, std::vector<int64_t>> expected;
-    for (const auto& p : network->named_parameters()) expected[p.key()] = p.value().sizes().vec();
-    for (const auto& b : network->named_buffers()) expected[b.key()] = b.value().sizes().vec();
-    try {
-      torch::load(network, path, device);
-    } catch (const c10::Error& e) {
-      throw BundleError("weights " + member.file + " do not fit member " + member.name + "'s network: " +
-                        std::string(e.what_without_backtrace()).substr(0, 200));
-    }
-    std::size_t seen = 0;
-    const auto check = [&](const std::string& key, const torch::Tensor& t) {
-      const auto e = expected.find(key);
-      if (e == expected.end() || e->second != t.sizes().vec()) {
-        throw BundleError("weights " + member.file + " do not fit member " + member.name + "'s network (" + key + ")");
-      }
-      ++seen;
-    };
-    for (const auto& p : network->named_parameters()) check(p.key(), p.value());
-    for (const auto& b : network->named_buffers()) check(b.key(), b.value());
-    if (seen != expected.size()) throw BundleError("weights " + member.file + " do not fit member " + member.name + "'s network");
-    network->to(device);
-    network->eval();
+    loadWeights(network, folder, member.file, member.sha256, "member " + member.name, device);
     bundle.networks.push_back(network);
+  }
+  if (const auto& r = bundle.manifest.refiner) {
+    RefinerNetwork refiner(r->network);
+    loadWeights(refiner, folder, r->file, r->sha256, "refiner " + r->name, device);
+    bundle.refiner = refiner;
   }
   // One forward pass proves the members produce 45 maps for the bundle's input.
   const torch::InferenceMode guard;
@@ -195,11 +248,17 @@ LoadedBundle loadBundle(const std::string& folder, const torch::Device& device) 
       throw BundleError("a member does not produce 45 landmarks");
     }
   }
+  if (bundle.refiner) {
+    const auto side = bundle.manifest.refiner->network.patchSize;
+    const auto logits = bundle.refiner->forward(torch::zeros({1, 1, side, side}, device));
+    if (logits.size(1) != static_cast<int64_t>(core::kLandmarkCount)) throw BundleError("the refiner does not produce 45 maps");
+  }
   return bundle;
 }
 
 std::string writeBundle(const std::string& folder, BundleManifest manifest) {
   for (auto& member : manifest.members) member.sha256 = fileSha256((fs::path(folder) / member.file).string());
+  if (manifest.refiner) manifest.refiner->sha256 = fileSha256((fs::path(folder) / manifest.refiner->file).string());
   const auto text = manifestToJson(manifest);
   std::ofstream(fs::path(folder) / "bundle.json", std::ios::binary | std::ios::trunc) << text;
   return core::Sha256::hex(text);

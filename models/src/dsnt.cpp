@@ -18,4 +18,13 @@ DsntResult dsnt(const torch::Tensor& logits) {
   return {probabilities, torch::stack({x, y}, -1)};
 }
 
+torch::Tensor dsntVariance(const DsntResult& r) {
+  const auto& p = r.probabilities;  // [B, K, H, W]
+  const auto xs = normalisedAxis(p.size(3), p.options()), ys = normalisedAxis(p.size(2), p.options());
+  const auto px = p.sum(2), py = p.sum(3);  // marginals [B, K, W], [B, K, H]
+  const auto ex = (px * xs).sum(-1), ey = (py * ys).sum(-1);
+  const auto vx = (px * xs * xs).sum(-1) - ex * ex, vy = (py * ys * ys).sum(-1) - ey * ey;
+  return torch::stack({vx.clamp_min(0.0), vy.clamp_min(0.0)}, -1);
+}
+
 }  // namespace sagitta::models

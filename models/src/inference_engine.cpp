@@ -12,6 +12,7 @@
 #include "sagitta/models/errors.hpp"
 #include "sagitta/models/input_geometry.hpp"
 #include "sagitta/models/localisation_error.hpp"
+#include "sagitta/models/refine_landmarks.hpp"
 #include "sagitta/models/sample.hpp"
 
 namespace sagitta::models {
@@ -21,18 +22,6 @@ std::string fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
   return s.str();
-}
-
-// Per-landmark variance of the stage-2 distribution along x and y, normalised units^2, [B, K, 2].
-torch::Tensor heatmapVariance(const DsntResult& r) {
-  const auto& p = r.probabilities;  // [B, K, H, W]
-  const auto h = p.size(2), w = p.size(3);
-  const auto xs = (2.0 * torch::arange(w, p.options()) + 1.0 - static_cast<double>(w)) / static_cast<double>(w);
-  const auto ys = (2.0 * torch::arange(h, p.options()) + 1.0 - static_cast<double>(h)) / static_cast<double>(h);
-  const auto px = p.sum(2), py = p.sum(3);  // [B, K, W], [B, K, H]
-  const auto ex = (px * xs).sum(-1), ey = (py * ys).sum(-1);
-  const auto vx = (px * xs * xs).sum(-1) - ex * ex, vy = (py * ys * ys).sum(-1) - ey * ey;
-  return torch::stack({vx.clamp_min(0.0), vy.clamp_min(0.0)}, -1);
 }
 
 }  // namespace
@@ -81,7 +70,7 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
     for (auto& network : state_->bundle.networks) {
       const auto out = network->forward(x);
       memberCoordinates.push_back(out.stage2.coordinates);
-      const auto v = heatmapVariance(out.stage2);
+      const auto v = dsntVariance(out.stage2);
       variance = variance.defined() ? variance + v : v;
     }
     const auto stacked = torch::stack(memberCoordinates);  // [M, B, K, 2]
@@ -90,6 +79,7 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
     variance = variance / static_cast<double>(memberCoordinates.size()) + stacked.var(0, false);
     coordinates = coordinates.to(torch::kCPU);
     variance = variance.to(torch::kCPU).to(torch::kDouble).contiguous();
+    std::vector<Prediction> chunk;
     for (auto i = start; i < end; ++i) {
       const auto b = static_cast<int64_t>(i - start);
       const auto geometry = InputGeometry::fit(images[i].size(), h, w);
@@ -97,7 +87,6 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
       p.landmarks = toLandmarks(coordinates[b], geometry);
       const auto* v = variance[b].data_ptr<double>();
       std::vector<double> inputSpread;
-      const auto& cal = calibrations[i];
       for (const auto& info : core::landmarkCatalogue()) {
         const auto k = core::indexOf(info.id);
         // Normalised variance -> input pixels: x spans W / 2 per unit, y spans H / 2.
@@ -105,14 +94,35 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
         const double spread = std::sqrt(0.5 * (sx * sx + sy * sy));
         inputSpread.push_back(spread);
         p.spreadPx[k] = spread / geometry.scale;
-        if (cal.calibrated()) {
+      }
+      // The gate's confidence stays the CPN's: its threshold is calibrated on the CPN's spread.
+      p.medianSpreadInputPx = median(inputSpread);
+      chunk.push_back(std::move(p));
+    }
+    if (state_->bundle.refiner) {
+      // Every landmark is moved by the local refiner, and its spread becomes the refiner's.
+      std::vector<cv::Mat> sources(images.begin() + static_cast<std::ptrdiff_t>(start),
+                                   images.begin() + static_cast<std::ptrdiff_t>(end));
+      std::vector<core::LandmarkSet> found;
+      for (const auto& p : chunk) found.push_back(p.landmarks);
+      std::vector<std::array<double, core::kLandmarkCount>> spreads;
+      const auto refined = refineLandmarks(*state_->bundle.refiner, sources, found, h, w, state_->device, &spreads);
+      for (std::size_t n = 0; n < chunk.size(); ++n) {
+        chunk[n].landmarks = refined[n];
+        chunk[n].spreadPx = spreads[n];
+      }
+    }
+    for (auto i = start; i < end; ++i) {
+      auto& p = chunk[i - start];
+      const auto& cal = calibrations[i];
+      if (cal.calibrated()) {
+        const double mmPerPx = std::sqrt(0.5 * (cal.columnSpacingMm * cal.columnSpacingMm + cal.rowSpacingMm * cal.rowSpacingMm));
+        for (const auto& info : core::landmarkCatalogue()) {
           auto l = *p.landmarks.get(info.id);
-          l.sigmaMm = std::sqrt(0.5 * (std::pow(sx / geometry.scale * cal.columnSpacingMm, 2) +
-                                       std::pow(sy / geometry.scale * cal.rowSpacingMm, 2)));
+          l.sigmaMm = p.spreadPx[core::indexOf(info.id)] * mmPerPx;
           p.landmarks.set(info.id, l);
         }
       }
-      p.medianSpreadInputPx = median(inputSpread);
       p.gate = judge(images[i], p, state_->bundle.manifest.gate);
       predictions.push_back(std::move(p));
     }

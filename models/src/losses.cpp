@@ -95,4 +95,30 @@ LossTerms landmarkLoss(const torch::Tensor& stage1Logits, const torch::Tensor& s
   return terms;
 }
 
+LossTerms singleStageLoss(const torch::Tensor& logits, const torch::Tensor& targets, const torch::Tensor& visible,
+                          const LossConfig& c) {
+  const auto result = dsnt(logits);
+  const auto weight = visible.to(targets.dtype());
+  const auto h = logits.size(2), w = logits.size(3);
+  auto perLandmark = [&](const torch::Tensor& t) {
+    const auto wingTerm = wingPerLandmark(result.coordinates, t, c);
+    if (c.target == HeatmapTarget::None) return std::pair{wingTerm, torch::zeros_like(wingTerm)};
+    const auto goal = c.target == HeatmapTarget::Gaussian ? gaussianTargets(t, h, w, c.targetSigma)
+                                                          : exponentialTargets(t, h, w, c.targetSigma);
+    return std::pair{wingTerm, jensenShannon(result.probabilities, goal)};
+  };
+  const auto [w1, js1] = perLandmark(targets);
+  const auto [w2, js2] = perLandmark(swapHeads(targets, c));
+  // The swap only matters where both heads are visible; elsewhere the given order is kept.
+  const auto heads = torch::tensor({c.femoralHeadA, c.femoralHeadB}, torch::kLong);
+  const auto both = weight.index_select(1, heads).prod(1) > 0.5;
+  const auto keep = (~both | (w1.index_select(1, heads).sum(1) <= w2.index_select(1, heads).sum(1))).unsqueeze(1);
+  const auto count = weight.sum().clamp_min(1.0);
+  LossTerms terms;
+  terms.wingStage2 = (torch::where(keep, w1, w2) * weight).sum() / count;
+  terms.jensenShannon = (torch::where(keep, js1, js2) * weight).sum() / count;
+  terms.total = terms.wingStage2 + c.jsWeight * terms.jensenShannon;
+  return terms;
+}
+
 }  // namespace sagitta::models

@@ -13,8 +13,12 @@ double uniform(std::mt19937_64& rng, double lo, double hi) {
   return std::uniform_real_distribution<double>(lo, hi)(rng);
 }
 
-// Continuous-coordinate affine (x_c = A p_c + t) as OpenCV's pixel-index affine (centres at
-// integers): u = x_c - 0.5.
+cv::Point2d apply(const cv::Matx23d& m, double x, double y) {
+  return {m(0, 0) * x + m(0, 1) * y + m(0, 2), m(1, 0) * x + m(1, 1) * y + m(1, 2)};
+}
+
+}  // namespace
+
 cv::Matx23d toIndexAffine(const cv::Matx23d& m) {
   cv::Matx23d r = m;
   r(0, 2) = m(0, 2) + 0.5 * (m(0, 0) + m(0, 1)) - 0.5;
@@ -22,11 +26,31 @@ cv::Matx23d toIndexAffine(const cv::Matx23d& m) {
   return r;
 }
 
-cv::Point2d apply(const cv::Matx23d& m, double x, double y) {
-  return {m(0, 0) * x + m(0, 1) * y + m(0, 2), m(1, 0) * x + m(1, 1) * y + m(1, 2)};
+torch::Tensor degradeAndNormalise(const cv::Mat& warped8, const cv::Mat& mask, double gamma, double blurSigma,
+                                  double noiseSd, std::uint64_t noiseSeed) {
+  cv::Mat source = warped8;
+  if (std::abs(gamma - 1.0) > 1e-9) {
+    cv::Mat lut(1, 256, CV_8U);
+    for (int i = 0; i < 256; ++i) {
+      lut.at<std::uint8_t>(i) = cv::saturate_cast<std::uint8_t>(255.0 * std::pow(i / 255.0, gamma));
+    }
+    cv::LUT(warped8, lut, source);
+  }
+  cv::Mat image;
+  source.convertTo(image, CV_32F);
+  if (blurSigma > 0.05) cv::GaussianBlur(image, image, cv::Size(), blurSigma);
+  if (noiseSd > 0.0) {
+    cv::RNG rng(noiseSeed);
+    cv::Mat noise(image.size(), CV_32F);
+    rng.fill(noise, cv::RNG::NORMAL, 0.0, noiseSd);
+    image += noise;
+  }
+  cv::Scalar mean, sd;
+  cv::meanStdDev(image, mean, sd, mask);
+  image = (image - mean[0]) / std::max(1e-3, sd[0]);
+  image.setTo(0.0F, ~mask);
+  return torch::from_blob(image.data, {1, image.rows, image.cols}, torch::kFloat32).clone();
 }
-
-}  // namespace
 
 Augmentation Augmentation::draw(const AugmentationRanges& r, int inputHeight, int inputWidth, std::mt19937_64& rng) {
   Augmentation a;
@@ -74,15 +98,6 @@ Sample makeSample(const cv::Mat& grey8, const core::LandmarkSet& landmarks, int 
     const double sx = static_cast<double>(reduced.width) / grey8.cols, sy = static_cast<double>(reduced.height) / grey8.rows;
     m = cv::Matx23d(full(0, 0) / sx, full(0, 1) / sy, full(0, 2), full(1, 0) / sx, full(1, 1) / sy, full(1, 2));
   }
-  if (std::abs(a.gamma - 1.0) > 1e-9) {
-    cv::Mat lut(1, 256, CV_8U);
-    for (int i = 0; i < 256; ++i) {
-      lut.at<std::uint8_t>(i) = cv::saturate_cast<std::uint8_t>(255.0 * std::pow(i / 255.0, a.gamma));
-    }
-    cv::Mat adjusted;
-    cv::LUT(source, lut, adjusted);
-    source = adjusted;
-  }
   const cv::Size inputSize(inputWidth, inputHeight);
   const cv::Matx23d mi = toIndexAffine(m);
   cv::Mat warped, mask;
@@ -91,22 +106,8 @@ Sample makeSample(const cv::Mat& grey8, const core::LandmarkSet& landmarks, int 
                  cv::BORDER_CONSTANT, cv::Scalar(0));
   mask = mask > 127;
 
-  cv::Mat image;
-  warped.convertTo(image, CV_32F);
-  if (a.blurSigma > 0.05) cv::GaussianBlur(image, image, cv::Size(), a.blurSigma);
-  if (a.noiseSd > 0.0) {
-    cv::RNG rng(a.noiseSeed);
-    cv::Mat noise(image.size(), CV_32F);
-    rng.fill(noise, cv::RNG::NORMAL, 0.0, a.noiseSd);
-    image += noise;
-  }
-  cv::Scalar mean, sd;
-  cv::meanStdDev(image, mean, sd, mask);
-  image = (image - mean[0]) / std::max(1e-3, sd[0]);
-  image.setTo(0.0F, ~mask);
-
   Sample sample;
-  sample.input = torch::from_blob(image.data, {1, inputHeight, inputWidth}, torch::kFloat32).clone();
+  sample.input = degradeAndNormalise(warped, mask, a.gamma, a.blurSigma, a.noiseSd, a.noiseSeed);
   const auto k = static_cast<int64_t>(core::kLandmarkCount);
   sample.targets = torch::zeros({k, 2});
   sample.visible = torch::zeros({k});

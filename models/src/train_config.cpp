@@ -1,78 +1,30 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sagitta/models/train_config.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "config_readers.hpp"
 #include "sagitta/models/errors.hpp"
 
 namespace sagitta::models {
 namespace {
 
 using Json = nlohmann::json;
-
-// Reads the keys of one object, refusing unknown ones.
-class Section {
- public:
-  Section(const Json& json, std::string where) : json_(json), where_(std::move(where)) {
-    if (!json_.is_object()) throw ConfigError(where_ + " must be an object");
-  }
-  ~Section() = default;
-  Section(const Section&) = delete;
-  Section& operator=(const Section&) = delete;
-
-  template <typename T>
-  void read(const char* key, T& value) {
-    known_.insert(key);
-    if (!json_.contains(key)) return;
-    try {
-      value = json_.at(key).get<T>();
-    } catch (const Json::exception&) {
-      throw ConfigError(where_ + "." + key + " has the wrong type");
-    }
-  }
-  bool has(const char* key) {
-    known_.insert(key);
-    return json_.contains(key);
-  }
-  const Json& at(const char* key) const { return json_.at(key); }
-  std::string where(const char* key) const { return where_ + "." + key; }
-  void finish() const {
-    for (const auto& item : json_.items()) {
-      if (!known_.count(item.key())) throw ConfigError("unknown key " + where_ + "." + item.key().substr(0, 40));
-    }
-  }
-
- private:
-  const Json& json_;
-  std::string where_;
-  std::set<std::string> known_;
-};
-
-void requireRange(bool ok, const std::string& what) {
-  if (!ok) throw ConfigError(what + " is out of range");
-}
-
-void readPair(Section& s, const char* key, double& lo, double& hi) {
-  std::vector<double> pair{lo, hi};
-  s.read(key, pair);
-  if (pair.size() != 2 || pair[0] > pair[1]) throw ConfigError(s.where(key) + " must be [low, high]");
-  lo = pair[0];
-  hi = pair[1];
-}
-
-PhantomSource readPhantom(Section& s, const char* seedKey, const char* countKey, const std::string& variety) {
-  PhantomSource p;
-  p.variety = variety;
-  s.read(seedKey, p.seed);
-  s.read(countKey, p.count);
-  requireRange(p.count >= 0 && p.count <= 1000000, s.where(countKey));
-  return p;
-}
+using detail::Section;
+using detail::readPair;
+using detail::requireRange;
 
 }  // namespace
+
+double learningRateAt(const TrainConfig& c, int epoch) {
+  double lr = c.learningRate;
+  for (const int drop : c.learningRateDropEpochs) lr *= epoch > drop ? c.learningRateDropFactor : 1.0;
+  return lr;
+}
 
 std::string heatmapTargetKey(HeatmapTarget target) {
   switch (target) {
@@ -84,22 +36,11 @@ std::string heatmapTargetKey(HeatmapTarget target) {
 }
 
 TrainConfig parseTrainConfig(const std::string& text, const std::string& baseFolder) {
-  Json root;
-  try {
-    root = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    throw ConfigError(std::string("the training configuration is not valid JSON: ") + e.what());
-  }
+  const auto root = detail::parseConfigDocument(text);
   TrainConfig c;
   Section top(root, "config");
   top.read("name", c.name);
-  top.read("output", c.output);
-  if (c.output.empty()) throw ConfigError("config.output (the run folder) is required");
-  const auto resolve = [&](const std::string& path) {
-    const std::filesystem::path p(path);
-    return p.is_absolute() ? p.string() : (std::filesystem::path(baseFolder) / p).lexically_normal().string();
-  };
-  c.output = resolve(c.output);
+  c.output = detail::readOutput(top, baseFolder);
 
   if (top.has("network")) {
     Section n(top.at("network"), "network");
@@ -119,53 +60,8 @@ TrainConfig parseTrainConfig(const std::string& text, const std::string& baseFol
   c.loss.inputHeight = static_cast<double>(c.network.inputHeight);
   c.loss.inputWidth = static_cast<double>(c.network.inputWidth);
 
-  if (top.has("loss")) {
-    Section l(top.at("loss"), "loss");
-    std::string target = "gaussian";
-    l.read("heatmap_target", target);
-    if (target == "gaussian") c.loss.target = HeatmapTarget::Gaussian;
-    else if (target == "exponential") c.loss.target = HeatmapTarget::Exponential;
-    else if (target == "none") c.loss.target = HeatmapTarget::None;
-    else throw ConfigError("loss.heatmap_target must be gaussian, exponential or none");
-    l.read("target_sigma", c.loss.targetSigma);
-    l.read("js_weight", c.loss.jsWeight);
-    l.read("wing_width", c.loss.wing.width);
-    l.read("wing_epsilon", c.loss.wing.epsilon);
-    l.finish();
-    requireRange(c.loss.targetSigma > 0.0 && c.loss.jsWeight >= 0.0 && c.loss.wing.width > 0.0 && c.loss.wing.epsilon > 0.0,
-                 "loss values");
-  }
-
-  if (top.has("data")) {
-    Section d(top.at("data"), "data");
-    if (d.has("phantom")) {
-      Section p(d.at("phantom"), "data.phantom");
-      std::string variety = "mixed";
-      p.read("variety", variety);
-      PhantomData data;
-      data.train = readPhantom(p, "seed", "count", variety);
-      data.validation = readPhantom(p, "validation_seed", "validation_count", variety);
-      p.read("threads", data.threads);
-      p.finish();
-      if (data.train.seed == data.validation.seed) {
-        throw ConfigError("data.phantom.validation_seed must differ from data.phantom.seed (held-out patients)");
-      }
-      c.phantom = data;
-    }
-    if (d.has("folder")) {
-      Section f(d.at("folder"), "data.folder");
-      FolderData data;
-      f.read("path", data.path);
-      f.read("validation_fraction", data.validationFraction);
-      f.finish();
-      requireRange(data.validationFraction > 0.0 && data.validationFraction < 1.0, "data.folder.validation_fraction");
-      if (data.path.empty()) throw ConfigError("data.folder.path is required");
-      data.path = resolve(data.path);
-      c.folder = data;
-    }
-    d.finish();
-  }
-  if (!c.phantom && !c.folder) throw ConfigError("config.data needs a phantom and / or a folder source");
+  detail::readLossSection(top, c.loss.wing, c.loss.target, c.loss.targetSigma, c.loss.jsWeight);
+  detail::readDataSection(top, baseFolder, c.phantom, c.folder);
 
   if (top.has("augmentation")) {
     Section a(top.at("augmentation"), "augmentation");
@@ -185,23 +81,128 @@ TrainConfig parseTrainConfig(const std::string& text, const std::string& baseFol
 
   if (top.has("training")) {
     Section t(top.at("training"), "training");
-    t.read("epochs", c.epochs);
-    t.read("batch_size", c.batchSize);
-    t.read("learning_rate", c.learningRate);
-    t.read("lr_drop_epoch", c.learningRateDropEpoch);
-    t.read("lr_drop_factor", c.learningRateDropFactor);
-    t.read("patience", c.patience);
-    t.read("seed", c.seed);
-    t.read("threads", c.threads);
-    t.read("device", c.device);
-    t.read("time_limit_minutes", c.timeLimitMinutes);
+    const detail::Schedule schedule{c.epochs, c.batchSize, c.learningRate, c.learningRateDropEpochs,
+                                    c.learningRateDropFactor, c.patience, c.seed, c.threads, c.device,
+                                    c.timeLimitMinutes};
+    detail::readSchedule(t, schedule);
     t.finish();
-    requireRange(c.epochs >= 1 && c.batchSize >= 1 && c.batchSize <= 256 && c.learningRate > 0.0 && c.patience >= 1 &&
-                     c.threads >= 1 && c.threads <= 256 && c.timeLimitMinutes >= 0.0,
-                 "training values");
+    detail::checkSchedule(schedule, 256);
   }
   top.finish();
   return c;
 }
+
+namespace detail {
+
+namespace {
+
+PhantomSource readPhantom(Section& s, const char* seedKey, const char* countKey, const std::string& variety) {
+  PhantomSource p;
+  p.variety = variety;
+  s.read(seedKey, p.seed);
+  s.read(countKey, p.count);
+  requireRange(p.count >= 0 && p.count <= 1000000, s.where(countKey));
+  return p;
+}
+
+}  // namespace
+
+Json parseConfigDocument(const std::string& text) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw ConfigError(std::string("the training configuration is not valid JSON: ") + e.what());
+  }
+}
+
+std::string resolveConfigPath(const std::string& baseFolder, const std::string& path) {
+  const std::filesystem::path p(path);
+  return p.is_absolute() ? p.string() : (std::filesystem::path(baseFolder) / p).lexically_normal().string();
+}
+
+std::string readOutput(Section& top, const std::string& baseFolder) {
+  std::string output;
+  top.read("output", output);
+  if (output.empty()) throw ConfigError("config.output (the run folder) is required");
+  return resolveConfigPath(baseFolder, output);
+}
+
+void readLossSection(Section& top, WingParameters& wing, HeatmapTarget& target, double& targetSigma, double& jsWeight) {
+  if (!top.has("loss")) return;
+  Section l(top.at("loss"), "loss");
+  std::string key = heatmapTargetKey(target);
+  l.read("heatmap_target", key);
+  if (key == "gaussian") target = HeatmapTarget::Gaussian;
+  else if (key == "exponential") target = HeatmapTarget::Exponential;
+  else if (key == "none") target = HeatmapTarget::None;
+  else throw ConfigError("loss.heatmap_target must be gaussian, exponential or none");
+  l.read("target_sigma", targetSigma);
+  l.read("js_weight", jsWeight);
+  l.read("wing_width", wing.width);
+  l.read("wing_epsilon", wing.epsilon);
+  l.finish();
+  requireRange(targetSigma > 0.0 && jsWeight >= 0.0 && wing.width > 0.0 && wing.epsilon > 0.0, "loss values");
+}
+
+void readDataSection(Section& top, const std::string& baseFolder, std::optional<PhantomData>& phantom,
+                     std::optional<FolderData>& folder) {
+  if (top.has("data")) {
+    Section d(top.at("data"), "data");
+    if (d.has("phantom")) {
+      Section p(d.at("phantom"), "data.phantom");
+      std::string variety = "mixed";
+      p.read("variety", variety);
+      PhantomData data;
+      data.train = readPhantom(p, "seed", "count", variety);
+      data.validation = readPhantom(p, "validation_seed", "validation_count", variety);
+      p.read("threads", data.threads);
+      p.finish();
+      if (data.train.seed == data.validation.seed) {
+        throw ConfigError("data.phantom.validation_seed must differ from data.phantom.seed (held-out patients)");
+      }
+      phantom = data;
+    }
+    if (d.has("folder")) {
+      Section f(d.at("folder"), "data.folder");
+      FolderData data;
+      f.read("path", data.path);
+      f.read("validation_fraction", data.validationFraction);
+      f.finish();
+      requireRange(data.validationFraction > 0.0 && data.validationFraction < 1.0, "data.folder.validation_fraction");
+      if (data.path.empty()) throw ConfigError("data.folder.path is required");
+      data.path = resolveConfigPath(baseFolder, data.path);
+      folder = data;
+    }
+    d.finish();
+  }
+  if (!phantom && !folder) throw ConfigError("config.data needs a phantom and / or a folder source");
+}
+
+void readSchedule(Section& t, const Schedule& s) {
+  t.read("epochs", s.epochs);
+  t.read("batch_size", s.batchSize);
+  t.read("learning_rate", s.learningRate);
+  if (t.has("lr_drop_epoch")) {
+    const auto& drop = t.at("lr_drop_epoch");
+    if (drop.is_number_integer()) s.dropEpochs = {drop.get<int>()};
+    else if (drop.is_array() && std::all_of(drop.begin(), drop.end(), [](const Json& e) { return e.is_number_integer(); }))
+      s.dropEpochs = drop.get<std::vector<int>>();
+    else throw ConfigError("training.lr_drop_epoch must be an epoch or a list of epochs");
+  }
+  t.read("lr_drop_factor", s.dropFactor);
+  t.read("patience", s.patience);
+  t.read("seed", s.seed);
+  t.read("threads", s.threads);
+  t.read("device", s.device);
+  t.read("time_limit_minutes", s.timeLimitMinutes);
+}
+
+void checkSchedule(const Schedule& s, int maxBatch) {
+  requireRange(s.epochs >= 1 && s.batchSize >= 1 && s.batchSize <= maxBatch && s.learningRate > 0.0 && s.patience >= 1 &&
+                   s.threads >= 1 && s.threads <= 256 && s.timeLimitMinutes >= 0.0,
+               "training values");
+}
+
+}  // namespace detail
 
 }  // namespace sagitta::models

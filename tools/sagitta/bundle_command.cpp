@@ -3,7 +3,8 @@
 // runs as a model bundle. Every member and their average are scored on the first run's
 // validation data by eq. 8; the ensemble is kept only when it beats the best single member
 // (seeds/000 averages two models). The gate's confidence threshold is set from the spreads
-// seen on that validation data.
+// seen on that validation data. --refiner RUN adds a local refiner run's best epoch (its
+// validation score, on offset centres, is recorded with it).
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include "sagitta/models/bundle.hpp"
 #include "sagitta/models/device.hpp"
 #include "sagitta/models/inference_engine.hpp"
+#include "sagitta/models/refiner_trainer.hpp"
 #include "sagitta/models/trainer.hpp"
 
 namespace sagitta::cli {
@@ -56,9 +58,10 @@ Json scoreJson(const models::ErrorSummary& s) {
 }  // namespace
 
 int runBundle(const std::vector<std::string>& args, Streams io) {
-  const Arguments arguments(args, {"member", "member2", "out", "name", "version", "commit"}, {"help"});
+  const Arguments arguments(args, {"member", "member2", "refiner", "out", "name", "version", "commit"}, {"help"});
   if (arguments.flag("help")) {
-    io.out << "usage: sagitta bundle --member RUN [--member2 RUN] --out DIR [--name N] [--version V] [--commit SHA]\n";
+    io.out << "usage: sagitta bundle --member RUN [--member2 RUN] [--refiner RUN] --out DIR [--name N] [--version V]\n"
+              "                      [--commit SHA]\n";
     return kExitOk;
   }
   std::vector<fs::path> folders{arguments.required("member")};
@@ -135,10 +138,39 @@ int runBundle(const std::vector<std::string>& args, Streams io) {
                            {"training_seconds", run.state.at("elapsed_seconds")}});
   }
   training["members"] = members;
+  Json refinerScore;  // the refiner's own validation (films at its render size), kept apart from the CPN's
+  if (const auto refinerRun = arguments.value("refiner")) {
+    const fs::path folder(*refinerRun);
+    const auto text = readInputFile((folder / "config.json").string(), io.in, 1U << 20U);
+    const auto config = models::parseRefinerConfig(text, folder.string());
+    if (config.coarseInputHeight != h || config.coarseInputWidth != w) {
+      throw core::InvalidInput("the refiner was trained for a CPN input of " + std::to_string(config.coarseInputHeight) + "x" +
+                               std::to_string(config.coarseInputWidth) + ", the members take " + std::to_string(h) + "x" +
+                               std::to_string(w));
+    }
+    const auto state = Json::parse(readInputFile((folder / "state.json").string(), io.in, 1U << 20U));
+    const auto best = Json::parse(readInputFile((folder / "best.json").string(), io.in, 1U << 20U));
+    const auto file = config.name + ".pt";
+    fs::copy_file(folder / "best.pt", out / file, fs::copy_options::overwrite_existing);
+    manifest.refiner = models::BundleRefiner{config.name, file, "", config.refiner, models::heatmapTargetKey(config.target)};
+    training["refiner"] = Json{{"name", config.name},
+                               {"command", "sagitta train --config models/training/" + config.name + ".json"},
+                               {"config", Json::parse(text)},
+                               {"epochs_run", state.at("epochs_done")},
+                               {"best_epoch", best.at("epoch")},
+                               {"training_seconds", state.at("elapsed_seconds")}};
+    refinerScore = Json{{"run", config.name},
+                        {"centres", "truth moved by the configured offsets (fixed draws)"},
+                        {"selection_error", best.at("selection_error")},
+                        {"median_mm", best.at("median_mm")},
+                        {"worst_landmark_median_mm", best.at("worst_landmark_median_mm")}};
+  }
   training["hardware"] = cpuModel() + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores, " + models::describeDevice(device);
   training["synthetic_only"] = "trained on Sagitta phantoms; not validated on patient radiographs";
   Json metrics{{"validation_images", data.validation.size()}, {"validation", scores},
-               {"kept", chosen.size() == 2 ? "ensemble of two" : "single member"}};
+               {"kept", std::string(chosen.size() == 2 ? "ensemble of two" : "single member") +
+                            (manifest.refiner ? " + local refiner" : "")}};
+  if (manifest.refiner) metrics["refiner_validation"] = refinerScore;
   manifest.metricsJson = metrics.dump();
   manifest.trainingJson = training.dump();
   models::writeBundle(out.string(), manifest);
@@ -160,8 +192,7 @@ int runBundle(const std::vector<std::string>& args, Streams io) {
                                  {"median_spread_px_max", top}};
   manifest.metricsJson = metrics.dump();
   const auto sha = models::writeBundle(out.string(), manifest);
-  io.out << "bundle " << out.string() << " (" << (chosen.size() == 2 ? "ensemble of two" : "single member")
-         << "), sha256 " << sha << "\n" << metrics.dump(2) << "\n";
+  io.out << "bundle " << out.string() << " (" << metrics.at("kept").get<std::string>() << "), sha256 " << sha << "\n" << metrics.dump(2) << "\n";
   return kExitOk;
 }
 

@@ -25,8 +25,11 @@ int runEval(const std::vector<std::string>& args, Streams io) {
   const auto evaluation = models::evaluateFolder(*engine, data, [&](std::size_t done, std::size_t total) {
     if (!quiet) io.err << "\revaluated " << done << "/" << total << (done == total ? "\n" : "") << std::flush;
   });
-  const EvalContext context{engine->manifest().name, engine->manifest().version, engine->bundleSha256(),
-                            engine->deviceName(), data};
+  const auto& manifest = engine->manifest();
+  std::string composition;
+  for (const auto& member : manifest.members) composition += (composition.empty() ? "CPN " : " + CPN ") + member.name;
+  if (manifest.refiner) composition += " + local refiner " + manifest.refiner->name;
+  const EvalContext context{manifest.name, manifest.version, engine->bundleSha256(), composition, engine->deviceName(), data};
   io.out << writeEvaluationReport(evaluation, context, out);
   return kExitOk;
 }

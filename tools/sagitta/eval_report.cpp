@@ -128,7 +128,7 @@ std::string writeEvaluationReport(const models::Evaluation& e, const EvalContext
   }
   std::ostringstream md;
   md << "# Evaluation of " << c.bundleName << " " << c.bundleVersion << "\n\n"
-     << "- bundle sha256: `" << c.bundleSha256 << "`\n- data: `" << c.data << "`\n- images: " << e.images.size()
+     << "- bundle sha256: `" << c.bundleSha256 << "`\n- model: " << c.composition << "\n- data: `" << c.data << "`\n- images: " << e.images.size()
      << ", accepted by the gate: " << accepted << "\n- device: " << c.device << ", mean inference "
      << fixed(1000.0 * inference / static_cast<double>(std::max<std::size_t>(1, e.images.size())), 0) << " ms per image (full-size decode excluded)\n\n"
      << "## Landmarks (error in mm; seeds/000 eq. 5-8)\n\n"

@@ -16,7 +16,7 @@ inline constexpr std::array<double, 18> kPaperMae{3.8, 3.5, 1.1, 5.1, 1.9, 6.6, 
                                                   6.7, 5.4, 4.3, 1.0, 3.4, 1.2, 1.0, 0.3, 0.1};
 
 struct EvalContext {
-  std::string bundleName, bundleVersion, bundleSha256, device, data;
+  std::string bundleName, bundleVersion, bundleSha256, composition, device, data;
 };
 
 // Returns the Markdown text (also written to folder/evaluation.md).

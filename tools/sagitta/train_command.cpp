@@ -8,6 +8,7 @@
 
 #include "arguments.hpp"
 #include "cli.hpp"
+#include "sagitta/models/refiner_trainer.hpp"
 #include "sagitta/models/train_config.hpp"
 #include "sagitta/models/trainer.hpp"
 
@@ -17,18 +18,29 @@ int runTrain(const std::vector<std::string>& args, Streams io) {
   const Arguments arguments(args, {"config"}, {"resume", "help"});
   if (arguments.flag("help")) {
     io.out << "usage: sagitta train --config FILE.json [--resume]\n"
-              "  trains one landmark network; the run folder (config \"output\") receives checkpoints,\n"
+              "  trains one landmark network (the CPN, or the local refiner when the config says\n"
+              "  \"kind\": \"refiner\"); the run folder (config \"output\") receives checkpoints,\n"
               "  train.log, history.csv and best.pt; --resume continues an interrupted run\n";
     return kExitOk;
   }
   const auto path = arguments.required("config");
   const auto text = readInputFile(path, io.in, 1 << 20);
   const auto folder = std::filesystem::path(path).parent_path().string();
-  const auto config = models::parseTrainConfig(text, folder.empty() ? "." : folder);
+  const auto base = folder.empty() ? std::string(".") : folder;
   const bool interactive = &io.err == &std::cerr && isatty(STDERR_FILENO) != 0;
-  const auto result = models::train(config, text, arguments.flag("resume"), io.err, interactive);
+  models::TrainResult result;
+  std::string output;
+  if (models::isRefinerConfig(text)) {
+    const auto config = models::parseRefinerConfig(text, base);
+    output = config.output;
+    result = models::trainRefiner(config, text, arguments.flag("resume"), io.err, interactive);
+  } else {
+    const auto config = models::parseTrainConfig(text, base);
+    output = config.output;
+    result = models::train(config, text, arguments.flag("resume"), io.err, interactive);
+  }
   io.out << "best epoch " << result.bestEpoch << ": selection error " << result.bestSelectionError << ", median "
-         << result.bestMedianMm << " mm; " << config.output << "/best.pt\n";
+         << result.bestMedianMm << " mm; " << output << "/best.pt\n";
   return kExitOk;
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A model bundle is a folder: bundle.json (the manifest) and one weights file per ensemble
 // member. The manifest states the format version, input size and normalisation, the landmark
-// order, each member's network and sha256, the out-of-distribution gate's thresholds, the
-// training data, validation metrics and source commit. The bundle's identity is the sha256 of
+// order, each member's network and sha256, the optional local refiner, the out-of-distribution
+// gate's thresholds, the training data, validation metrics and source commit. The bundle's identity is the sha256 of
 // bundle.json, which pins every member's weights through their sha256. No LibTorch here:
 // loading the weights is bundle.hpp.
 #pragma once
@@ -10,11 +10,16 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "sagitta/models/network_config.hpp"
+#include "sagitta/models/refiner_config.hpp"
 
 namespace sagitta::models {
 
-inline constexpr int kBundleFormatVersion = 1;
+// Version 2 adds the optional local refiner; version 1 bundles (CPN members only) still load.
+inline constexpr int kBundleFormatVersion = 2;
+inline constexpr int kOldestBundleFormatVersion = 1;
 inline constexpr const char* kNormalisation =
     "displayed image (VOI applied, MONOCHROME2), letterboxed to the input keeping the aspect, "
     "zero mean and unit variance over the image area, padding 0";
@@ -25,6 +30,15 @@ struct BundleMember {
   std::string sha256;         // of the weights file
   NetworkConfig network;
   std::string heatmapTarget;  // "gaussian", "exponential", "none"
+};
+
+// The local refiner (refiner_config.hpp), applied after the members' average.
+struct BundleRefiner {
+  std::string name;    // e.g. "refiner-a"
+  std::string file;    // weights file, relative to the bundle folder
+  std::string sha256;  // of the weights file
+  RefinerConfig network;
+  std::string heatmapTarget;
 };
 
 struct GateThresholds {
@@ -40,6 +54,7 @@ struct BundleManifest {
   std::string version = "0.0.0";
   int inputHeight = 0, inputWidth = 0;
   std::vector<BundleMember> members;
+  std::optional<BundleRefiner> refiner;
   GateThresholds gate;
   std::string trainingJson = "{}";  // data, commands, time, hardware (free-form JSON object)
   std::string metricsJson = "{}";   // validation metrics (free-form JSON object)

@@ -16,6 +16,10 @@ struct DsntResult {
 
 DsntResult dsnt(const torch::Tensor& logits);
 
+// Variance of each distribution along x and y, normalised units squared, [B, K, 2]: the
+// heatmap's spread, which the engine reports as a per-landmark uncertainty.
+torch::Tensor dsntVariance(const DsntResult& result);
+
 // The normalised pixel-centre grid of one axis: (2j + 1 - n) / n, j = 0..n-1.
 torch::Tensor normalisedAxis(int64_t n, const torch::TensorOptions& options);
 

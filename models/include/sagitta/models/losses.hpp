@@ -51,4 +51,9 @@ struct LossTerms {
 LossTerms landmarkLoss(const torch::Tensor& stage1Logits, const torch::Tensor& stage2Logits,
                        const torch::Tensor& targets, const torch::Tensor& visible, const LossConfig& config);
 
+// One stage (the local refiner): Wing on the DSNT coordinates of every visible landmark plus the
+// Jensen-Shannon term, the femoral heads unordered as above. wingStage1 is left undefined.
+LossTerms singleStageLoss(const torch::Tensor& logits, const torch::Tensor& targets, const torch::Tensor& visible,
+                          const LossConfig& config);
+
 }  // namespace sagitta::models

@@ -45,6 +45,15 @@ struct Sample {
 // 2x3 affine from source continuous pixel coordinates to input continuous coordinates.
 cv::Matx23d inputTransform(const cv::Size& source, int inputHeight, int inputWidth, const Augmentation& a);
 
+// A continuous-coordinate affine (x_c = A p_c + t) as OpenCV's pixel-index affine (pixel centres
+// at integers, u = x_c - 0.5), for cv::warpAffine.
+cv::Matx23d toIndexAffine(const cv::Matx23d& continuous);
+
+// The last steps of every network input: a gamma curve, blur and noise (training), then zero
+// mean and unit variance over the mask (the image area), 0 outside it. Returns [1, H, W].
+torch::Tensor degradeAndNormalise(const cv::Mat& warped8, const cv::Mat& mask, double gamma, double blurSigma,
+                                  double noiseSd, std::uint64_t noiseSeed);
+
 Sample makeSample(const cv::Mat& grey8, const core::LandmarkSet& landmarks, int inputHeight, int inputWidth,
                   const Augmentation& augmentation);
 

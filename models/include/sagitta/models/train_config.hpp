@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sagitta/models/dataset.hpp"
 #include "sagitta/models/losses.hpp"
@@ -35,7 +36,9 @@ struct TrainConfig {
   int epochs = 60;
   int batchSize = 8;
   double learningRate = 2e-3;
-  int learningRateDropEpoch = 45;   // the paper: 0.005 -> 0.0005 at epoch 100 of 120
+  // After each of these epochs the rate is multiplied by the factor (the paper: 0.005 -> 0.0005
+  // at epoch 100 of 120). JSON: "lr_drop_epoch": 45 or [7, 10].
+  std::vector<int> learningRateDropEpochs{45};
   double learningRateDropFactor = 0.1;
   int patience = 12;                // epochs without improvement before stopping (paper: 20)
   std::uint64_t seed = 7;
@@ -49,5 +52,8 @@ struct TrainConfig {
 TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& baseFolder);
 
 std::string heatmapTargetKey(HeatmapTarget target);
+
+// The learning rate of an epoch (1-based) under the step schedule.
+double learningRateAt(const TrainConfig& config, int epoch);
 
 }  // namespace sagitta::models

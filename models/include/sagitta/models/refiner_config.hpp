@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The local refiner's shape, without LibTorch. The refiner is a third, local stage added to the
+// two-stage CPN of seeds/000: every landmark found by the CPN is looked at again in a small
+// patch of the source film centred on it, at several times the CPN's resolution, and moved to
+// where the refiner's heatmap puts it (docs/TRAINING.md, "Local refiner"). The patch's field is
+// stated in CPN input pixels, so that it covers the same share of any film, calibrated or not.
+#pragma once
+
+#include <cstdint>
+
+namespace sagitta::models {
+
+struct RefinerConfig {
+  int64_t landmarks = 45;
+  int64_t patchSize = 64;         // patch side, pixels (a multiple of 8)
+  double fieldInputPx = 32.0;     // patch side on the film, in CPN input pixels
+  int64_t baseChannels = 16;      // stem width; the three strided blocks use 2x, 4x, 4x
+  int64_t pyramidChannels = 32;   // top-down pathway and head width
+};
+
+// Side of the patch in source pixels for a film of this size and a CPN input of this size
+// (the letterbox scale of InputGeometry::fit).
+double fieldSourcePx(int sourceRows, int sourceColumns, int inputHeight, int inputWidth, const RefinerConfig& config);
+
+// Floating-point operations of one patch's forward pass (2 per multiply-add, convolutions).
+double refinerFlops(const RefinerConfig& config);
+
+}  // namespace sagitta::models
