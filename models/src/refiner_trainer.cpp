@@ -256,8 +256,7 @@ TrainResult trainRefiner(const RefinerTrainConfig& c, const std::string& configT
   std::string stopReason = "epochs";
   const auto steps = static_cast<std::size_t>(c.stepsPerEpoch);
   for (int epoch = epochsDone + 1; epoch <= c.epochs; ++epoch) {
-    double lr = c.learningRate;
-    for (const int drop : c.learningRateDropEpochs) lr *= epoch > drop ? c.learningRateDropFactor : 1.0;
+    const double lr = steppedLearningRate(c.learningRate, c.learningRateDropEpochs, c.learningRateDropFactor, epoch);
     for (auto& group : optimiser.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     std::mt19937_64 rng(c.seed * std::uint64_t{1000003} + static_cast<std::uint64_t>(epoch));
     network->train();

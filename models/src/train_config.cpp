@@ -20,10 +20,13 @@ using detail::requireRange;
 
 }  // namespace
 
+double steppedLearningRate(double rate, const std::vector<int>& dropEpochs, double factor, int epoch) {
+  for (const int drop : dropEpochs) rate *= epoch > drop ? factor : 1.0;
+  return rate;
+}
+
 double learningRateAt(const TrainConfig& c, int epoch) {
-  double lr = c.learningRate;
-  for (const int drop : c.learningRateDropEpochs) lr *= epoch > drop ? c.learningRateDropFactor : 1.0;
-  return lr;
+  return steppedLearningRate(c.learningRate, c.learningRateDropEpochs, c.learningRateDropFactor, epoch);
 }
 
 std::string heatmapTargetKey(HeatmapTarget target) {

@@ -53,7 +53,9 @@ TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& bas
 
 std::string heatmapTargetKey(HeatmapTarget target);
 
-// The learning rate of an epoch (1-based) under the step schedule.
+// The learning rate of an epoch (1-based) under a step schedule: multiplied by the factor after
+// each listed epoch.
+double steppedLearningRate(double rate, const std::vector<int>& dropEpochs, double factor, int epoch);
 double learningRateAt(const TrainConfig& config, int epoch);
 
 }  // namespace sagitta::models
