@@ -285,6 +285,22 @@ TEST(RefinerBundle, TheEngineRefinesWhatTheMembersFound) {
   EXPECT_GT(moved, 0.0);
   EXPECT_DOUBLE_EQ(after.medianSpreadInputPx, before.medianSpreadInputPx);  // the gate reads the CPN
 
+  // Two passes: the second re-centres every patch on the first pass's points.
+  const auto twice = bundleWithRefiner("refiner-bundle-two-passes", true);
+  {
+    std::ifstream in(twice / "bundle.json");
+    auto json = nlohmann::json::parse(in);
+    json["refiner"]["passes"] = 2;
+    std::ofstream(twice / "bundle.json", std::ios::trunc) << json.dump();
+  }
+  InferenceEngine twoPasses(twice.string(), {"cpu", 1, 2});
+  const auto second = twoPasses.predict(film, calibration);
+  const auto expectedSecond = refineLandmarks(*loaded.refiner, {film}, expected, 128, 64, torch::kCPU);
+  for (const auto& info : core::landmarkCatalogue()) {
+    EXPECT_NEAR(second.landmarks.get(info.id)->x, expectedSecond[0].get(info.id)->x, 1e-3);
+    EXPECT_NEAR(second.landmarks.get(info.id)->y, expectedSecond[0].get(info.id)->y, 1e-3);
+  }
+
   // A replaced refiner file, and a refiner under format version 1, are refused.
   std::ofstream(refined / "refiner.pt", std::ios::app) << "x";
   EXPECT_THROW(loadBundle(refined.string(), torch::kCPU), BundleError);

@@ -48,6 +48,7 @@ NetworkConfig networkFromJson(const Json& j) {
 
 Json refinerJson(const BundleRefiner& r) {
   return Json{{"name", r.name}, {"file", r.file}, {"sha256", r.sha256}, {"heatmap_target", r.heatmapTarget},
+              {"passes", r.passes},
               {"network", {{"patch_size", r.network.patchSize}, {"field_input_px", r.network.fieldInputPx},
                            {"base_channels", r.network.baseChannels}, {"pyramid_channels", r.network.pyramidChannels},
                            {"landmarks", r.network.landmarks}}}};
@@ -59,6 +60,8 @@ BundleRefiner refinerFromJson(const Json& j) {
   r.file = j.at("file").get<std::string>();
   r.sha256 = j.at("sha256").get<std::string>();
   r.heatmapTarget = j.at("heatmap_target").get<std::string>();
+  r.passes = j.value("passes", 1);
+  if (r.passes < 1 || r.passes > 4) throw BundleError("the refiner's passes must be 1 to 4");
   const auto& n = j.at("network");
   r.network.patchSize = n.at("patch_size").get<int64_t>();
   r.network.fieldInputPx = n.at("field_input_px").get<double>();

@@ -106,9 +106,11 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
       std::vector<core::LandmarkSet> found;
       for (const auto& p : chunk) found.push_back(p.landmarks);
       std::vector<std::array<double, core::kLandmarkCount>> spreads;
-      const auto refined = refineLandmarks(*state_->bundle.refiner, sources, found, h, w, state_->device, &spreads);
+      for (int pass = 0; pass < state_->bundle.manifest.refiner->passes; ++pass) {
+        found = refineLandmarks(*state_->bundle.refiner, sources, found, h, w, state_->device, &spreads);
+      }
       for (std::size_t n = 0; n < chunk.size(); ++n) {
-        chunk[n].landmarks = refined[n];
+        chunk[n].landmarks = found[n];
         chunk[n].spreadPx = spreads[n];
       }
     }

@@ -58,10 +58,11 @@ Json scoreJson(const models::ErrorSummary& s) {
 }  // namespace
 
 int runBundle(const std::vector<std::string>& args, Streams io) {
-  const Arguments arguments(args, {"member", "member2", "refiner", "out", "name", "version", "commit"}, {"help"});
+  const Arguments arguments(args, {"member", "member2", "refiner", "refiner-passes", "out", "name", "version", "commit"},
+                            {"help"});
   if (arguments.flag("help")) {
-    io.out << "usage: sagitta bundle --member RUN [--member2 RUN] [--refiner RUN] --out DIR [--name N] [--version V]\n"
-              "                      [--commit SHA]\n";
+    io.out << "usage: sagitta bundle --member RUN [--member2 RUN] [--refiner RUN [--refiner-passes N]] --out DIR\n"
+              "                      [--name N] [--version V] [--commit SHA]\n";
     return kExitOk;
   }
   std::vector<fs::path> folders{arguments.required("member")};
@@ -152,7 +153,9 @@ int runBundle(const std::vector<std::string>& args, Streams io) {
     const auto best = Json::parse(readInputFile((folder / "best.json").string(), io.in, 1U << 20U));
     const auto file = config.name + ".pt";
     fs::copy_file(folder / "best.pt", out / file, fs::copy_options::overwrite_existing);
-    manifest.refiner = models::BundleRefiner{config.name, file, "", config.refiner, models::heatmapTargetKey(config.target)};
+    const int passes = std::stoi(arguments.value("refiner-passes").value_or("1"));
+    if (passes < 1 || passes > 4) throw core::InvalidInput("--refiner-passes must be 1 to 4");
+    manifest.refiner = models::BundleRefiner{config.name, file, "", config.refiner, models::heatmapTargetKey(config.target), passes};
     training["refiner"] = Json{{"name", config.name},
                                {"command", "sagitta train --config models/training/" + config.name + ".json"},
                                {"config", Json::parse(text)},

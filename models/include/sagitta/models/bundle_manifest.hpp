@@ -39,6 +39,7 @@ struct BundleRefiner {
   std::string sha256;  // of the weights file
   RefinerConfig network;
   std::string heatmapTarget;
+  int passes = 1;  // each pass re-centres the patches on the previous pass's points
 };
 
 struct GateThresholds {
