@@ -13,10 +13,6 @@ namespace {
 
 double drawUniform(std::mt19937_64& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 
-cv::Point2d mapPoint(const cv::Matx23d& m, cv::Point2d p) {
-  return {m(0, 0) * p.x + m(0, 1) * p.y + m(0, 2), m(1, 0) * p.x + m(1, 1) * p.y + m(1, 2)};
-}
-
 }  // namespace
 
 PatchAugmentation PatchRanges::draw(std::mt19937_64& rng) const {
@@ -31,12 +27,12 @@ PatchAugmentation PatchRanges::draw(std::mt19937_64& rng) const {
   return a;
 }
 
-cv::Point2d Patch::sourceToPatch(cv::Point2d p) const { return mapPoint(toPatch, p); }
+cv::Point2d Patch::sourceToPatch(cv::Point2d p) const { return applyAffine(toPatch, p); }
 
 cv::Point2d Patch::patchToSource(cv::Point2d q) const {
   cv::Matx23d inverse;
   cv::invertAffineTransform(toPatch, inverse);
-  return mapPoint(inverse, q);
+  return applyAffine(inverse, q);
 }
 
 Patch extractPatch(const cv::Mat& grey8, cv::Point2d centre, double fieldPx, int patchSize, const PatchAugmentation& a) {

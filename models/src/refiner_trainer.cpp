@@ -23,42 +23,12 @@ using Json = nlohmann::json;
 using detail::readPair;
 using detail::requireRange;
 using detail::Section;
-using RefinerClock = std::chrono::steady_clock;
 
 cv::Point2d offsetDraw(const PatchRanges& r, double sourcePerInputPx, std::mt19937_64& rng) {
   std::normal_distribution<double> normal(0.0, r.centreJitterInputPx);
   const auto clip = [&](double v) { return std::clamp(v, -r.centreJitterMaxInputPx, r.centreJitterMaxInputPx); };
   const double dx = clip(normal(rng)), dy = clip(normal(rng));
   return {dx * sourcePerInputPx, dy * sourcePerInputPx};
-}
-
-struct RefinerData {
-  std::vector<LabelledImage> train, validation;
-};
-
-RefinerData loadRefinerData(const RefinerTrainConfig& c, std::ostream& log) {
-  RefinerData data;
-  const int rows = c.renderRows;
-  if (c.phantom) {
-    const auto t0 = RefinerClock::now();
-    data.train = generatePhantomImages(c.phantom->train, rows, rows, c.phantom->threads);
-    data.validation = generatePhantomImages(c.phantom->validation, rows, rows, c.phantom->threads);
-    log << "phantom: " << data.train.size() << " training cases (seed " << c.phantom->train.seed << "), "
-        << data.validation.size() << " validation cases (seed " << c.phantom->validation.seed << "), variety "
-        << c.phantom->train.variety << ", " << rows << " rows, generated in "
-        << std::chrono::duration<double>(RefinerClock::now() - t0).count() << " s\n";
-  }
-  if (c.folder) {
-    for (auto& image : loadAnnotatedFolder(c.folder->path, rows, rows)) {
-      (isValidationPatient(image.patientKey, c.folder->validationFraction) ? data.validation : data.train)
-          .push_back(std::move(image));
-    }
-    log << "folder " << c.folder->path << ": " << data.train.size() << " training and " << data.validation.size()
-        << " validation images in all (split by patient)\n";
-  }
-  if (data.train.empty()) throw ConfigError("no training images");
-  if (data.validation.empty()) throw ConfigError("no validation images (the split left none)");
-  return data;
 }
 
 }  // namespace
@@ -165,10 +135,7 @@ std::vector<ImageErrors> errorsAgainstTruth(const std::vector<core::LandmarkSet>
 }
 
 // The bone a landmark belongs to: "T5" for T5_AS and T5_C, "FH" for both femoral heads.
-std::string_view boneOf(core::LandmarkId id) {
-  const auto key = core::landmarkCatalogue()[core::indexOf(id)].key;
-  return key.substr(0, key.find('_'));
-}
+std::string_view boneOf(std::string_view key) { return key.substr(0, key.find('_')); }
 
 // One training batch: random films, random annotated landmarks, centres moved from their truth,
 // augmentation. The landmarks of the centred landmark's bone that fall inside the patch are
@@ -200,7 +167,7 @@ Batch drawBatch(const std::vector<LabelledImage>& images, const RefinerTrainConf
     const auto b = static_cast<int64_t>(inputs.size());
     for (const auto& other : core::landmarkCatalogue()) {
       const auto& l = image.landmarks.get(other.id);
-      if (!l || boneOf(other.id) != boneOf(info.id)) continue;
+      if (!l || boneOf(other.key) != boneOf(info.key)) continue;
       const auto q = patch.sourceToPatch({l->x, l->y});
       const auto j = static_cast<int64_t>(core::indexOf(other.id));
       t[b][j][0] = static_cast<float>(2.0 * q.x / size - 1.0);
@@ -228,7 +195,7 @@ TrainResult trainRefiner(const RefinerTrainConfig& c, const std::string& configT
   const int epochsDone = run.resumeInto(network, optimiser, device);
 
   std::ostringstream dataLog;
-  const auto data = loadRefinerData(c, dataLog);
+  const auto data = loadLabelledData(c.phantom, c.folder, c.renderRows, c.renderRows, dataLog);
   run.log(dataLog.str().substr(0, dataLog.str().size() - 1));
   run.log("refiner: " + std::to_string(parameterCount(*network)) + " parameters, patch " +
           std::to_string(c.refiner.patchSize) + " px over " + std::to_string(c.refiner.fieldInputPx) + " CPN input px (" +

@@ -13,9 +13,6 @@ double uniform(std::mt19937_64& rng, double lo, double hi) {
   return std::uniform_real_distribution<double>(lo, hi)(rng);
 }
 
-cv::Point2d apply(const cv::Matx23d& m, double x, double y) {
-  return {m(0, 0) * x + m(0, 1) * y + m(0, 2), m(1, 0) * x + m(1, 1) * y + m(1, 2)};
-}
 
 }  // namespace
 
@@ -24,6 +21,10 @@ cv::Matx23d toIndexAffine(const cv::Matx23d& m) {
   r(0, 2) = m(0, 2) + 0.5 * (m(0, 0) + m(0, 1)) - 0.5;
   r(1, 2) = m(1, 2) + 0.5 * (m(1, 0) + m(1, 1)) - 0.5;
   return r;
+}
+
+cv::Point2d applyAffine(const cv::Matx23d& m, cv::Point2d p) {
+  return {m(0, 0) * p.x + m(0, 1) * p.y + m(0, 2), m(1, 0) * p.x + m(1, 1) * p.y + m(1, 2)};
 }
 
 torch::Tensor degradeAndNormalise(const cv::Mat& warped8, const cv::Mat& mask, double gamma, double blurSigma,
@@ -116,7 +117,7 @@ Sample makeSample(const cv::Mat& grey8, const core::LandmarkSet& landmarks, int 
   for (const auto& info : core::landmarkCatalogue()) {
     const auto& l = landmarks.get(info.id);
     if (!l) continue;
-    const auto q = apply(full, l->x, l->y);
+    const auto q = applyAffine(full, {l->x, l->y});
     const auto i = static_cast<int64_t>(core::indexOf(info.id));
     t[i][0] = static_cast<float>(2.0 * q.x / inputWidth - 1.0);
     t[i][1] = static_cast<float>(2.0 * q.y / inputHeight - 1.0);

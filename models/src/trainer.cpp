@@ -29,36 +29,36 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-TrainingData loadTrainingData(const TrainConfig& c, std::ostream& log, bool validationOnly) {
+TrainingData loadLabelledData(const std::optional<PhantomData>& phantom, const std::optional<FolderData>& folder,
+                              int h, int w, std::ostream& log, bool validationOnly) {
   TrainingData split;
-  const int h = static_cast<int>(c.network.inputHeight), w = static_cast<int>(c.network.inputWidth);
-  if (c.phantom) {
+  if (phantom) {
     const auto t0 = Clock::now();
-    if (!validationOnly) split.train = generatePhantomImages(c.phantom->train, h, w, c.phantom->threads);
-    split.validation = generatePhantomImages(c.phantom->validation, h, w, c.phantom->threads);
-    log << "phantom: " << split.train.size() << " training cases (seed " << c.phantom->train.seed << "), "
-        << split.validation.size() << " validation cases (seed " << c.phantom->validation.seed << "), variety "
-        << c.phantom->train.variety << ", generated in "
+    if (!validationOnly) split.train = generatePhantomImages(phantom->train, h, w, phantom->threads);
+    split.validation = generatePhantomImages(phantom->validation, h, w, phantom->threads);
+    log << "phantom: " << split.train.size() << " training cases (seed " << phantom->train.seed << "), "
+        << split.validation.size() << " validation cases (seed " << phantom->validation.seed << "), variety "
+        << phantom->train.variety << ", at most " << h << "x" << w << ", generated in "
         << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
   }
-  if (c.folder) {
-    auto images = loadAnnotatedFolder(c.folder->path, h, w);
+  if (folder) {
     std::size_t train = 0, validation = 0;
-    for (auto& image : images) {
-      if (isValidationPatient(image.patientKey, c.folder->validationFraction)) {
-        split.validation.push_back(std::move(image));
-        ++validation;
-      } else {
-        split.train.push_back(std::move(image));
-        ++train;
-      }
+    for (auto& image : loadAnnotatedFolder(folder->path, h, w)) {
+      const bool held = isValidationPatient(image.patientKey, folder->validationFraction);
+      (held ? split.validation : split.train).push_back(std::move(image));
+      ++(held ? validation : train);
     }
-    log << "folder " << c.folder->path << ": " << train << " training and " << validation
+    log << "folder " << folder->path << ": " << train << " training and " << validation
         << " validation images (split by patient)\n";
   }
   if (split.train.empty() && !validationOnly) throw ConfigError("no training images");
   if (split.validation.empty()) throw ConfigError("no validation images (the split left none)");
   return split;
+}
+
+TrainingData loadTrainingData(const TrainConfig& c, std::ostream& log, bool validationOnly) {
+  return loadLabelledData(c.phantom, c.folder, static_cast<int>(c.network.inputHeight),
+                          static_cast<int>(c.network.inputWidth), log, validationOnly);
 }
 
 std::vector<torch::Tensor> predictCoordinates(LandmarkNetworkImpl& network, const std::vector<LabelledImage>& images,

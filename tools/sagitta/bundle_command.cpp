@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <thread>
@@ -49,6 +50,13 @@ struct Run {
   models::TrainConfig config;
   Json state, best, configJson;
   models::LandmarkNetwork network{nullptr};
+};
+
+struct RefinerRun {
+  fs::path folder;
+  models::RefinerTrainConfig config;
+  Json configJson, state, best;
+  int passes = 1;
 };
 
 Json scoreJson(const models::ErrorSummary& s) {
@@ -90,6 +98,24 @@ int runBundle(const std::vector<std::string>& args, Streams io) {
     runs.push_back(std::move(run));
   }
   const int h = static_cast<int>(runs[0].config.network.inputHeight), w = static_cast<int>(runs[0].config.network.inputWidth);
+  // The refiner run is read and checked before the (long) scoring of the members.
+  std::optional<RefinerRun> refiner;
+  if (const auto refinerFolder = arguments.value("refiner")) {
+    refiner.emplace();
+    refiner->folder = *refinerFolder;
+    const auto text = readInputFile((refiner->folder / "config.json").string(), io.in, 1U << 20U);
+    refiner->configJson = Json::parse(text);
+    refiner->config = models::parseRefinerConfig(text, refiner->folder.string());
+    if (refiner->config.coarseInputHeight != h || refiner->config.coarseInputWidth != w) {
+      throw core::InvalidInput("the refiner was trained for a CPN input of " + std::to_string(refiner->config.coarseInputHeight) +
+                               "x" + std::to_string(refiner->config.coarseInputWidth) + ", the members take " +
+                               std::to_string(h) + "x" + std::to_string(w));
+    }
+    refiner->state = Json::parse(readInputFile((refiner->folder / "state.json").string(), io.in, 1U << 20U));
+    refiner->best = Json::parse(readInputFile((refiner->folder / "best.json").string(), io.in, 1U << 20U));
+    refiner->passes = std::stoi(arguments.value("refiner-passes").value_or("1"));
+    if (refiner->passes < 1 || refiner->passes > 4) throw core::InvalidInput("--refiner-passes must be 1 to 4");
+  }
   std::ostringstream dataLog;
   const auto data = models::loadTrainingData(runs[0].config, dataLog, true);
   io.err << dataLog.str();
@@ -139,41 +165,31 @@ int runBundle(const std::vector<std::string>& args, Streams io) {
                            {"training_seconds", run.state.at("elapsed_seconds")}});
   }
   training["members"] = members;
-  Json refinerScore;  // the refiner's own validation (films at its render size), kept apart from the CPN's
-  if (const auto refinerRun = arguments.value("refiner")) {
-    const fs::path folder(*refinerRun);
-    const auto text = readInputFile((folder / "config.json").string(), io.in, 1U << 20U);
-    const auto config = models::parseRefinerConfig(text, folder.string());
-    if (config.coarseInputHeight != h || config.coarseInputWidth != w) {
-      throw core::InvalidInput("the refiner was trained for a CPN input of " + std::to_string(config.coarseInputHeight) + "x" +
-                               std::to_string(config.coarseInputWidth) + ", the members take " + std::to_string(h) + "x" +
-                               std::to_string(w));
-    }
-    const auto state = Json::parse(readInputFile((folder / "state.json").string(), io.in, 1U << 20U));
-    const auto best = Json::parse(readInputFile((folder / "best.json").string(), io.in, 1U << 20U));
-    const auto file = config.name + ".pt";
-    fs::copy_file(folder / "best.pt", out / file, fs::copy_options::overwrite_existing);
-    const int passes = std::stoi(arguments.value("refiner-passes").value_or("1"));
-    if (passes < 1 || passes > 4) throw core::InvalidInput("--refiner-passes must be 1 to 4");
-    manifest.refiner = models::BundleRefiner{config.name, file, "", config.refiner, models::heatmapTargetKey(config.target), passes};
-    training["refiner"] = Json{{"name", config.name},
-                               {"command", "sagitta train --config models/training/" + config.name + ".json"},
-                               {"config", Json::parse(text)},
-                               {"epochs_run", state.at("epochs_done")},
-                               {"best_epoch", best.at("epoch")},
-                               {"training_seconds", state.at("elapsed_seconds")}};
-    refinerScore = Json{{"run", config.name},
-                        {"centres", "truth moved by the configured offsets (fixed draws)"},
-                        {"selection_error", best.at("selection_error")},
-                        {"median_mm", best.at("median_mm")},
-                        {"worst_landmark_median_mm", best.at("worst_landmark_median_mm")}};
+  if (refiner) {
+    const auto file = refiner->config.name + ".pt";
+    fs::copy_file(refiner->folder / "best.pt", out / file, fs::copy_options::overwrite_existing);
+    manifest.refiner = models::BundleRefiner{refiner->config.name, file, "", refiner->config.refiner,
+                                             models::heatmapTargetKey(refiner->config.target), refiner->passes};
+    training["refiner"] = Json{{"name", refiner->config.name},
+                               {"command", "sagitta train --config models/training/" + refiner->config.name + ".json"},
+                               {"config", refiner->configJson},
+                               {"epochs_run", refiner->state.at("epochs_done")},
+                               {"best_epoch", refiner->best.at("epoch")},
+                               {"training_seconds", refiner->state.at("elapsed_seconds")}};
   }
   training["hardware"] = cpuModel() + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores, " + models::describeDevice(device);
   training["synthetic_only"] = "trained on Sagitta phantoms; not validated on patient radiographs";
   Json metrics{{"validation_images", data.validation.size()}, {"validation", scores},
                {"kept", std::string(chosen.size() == 2 ? "ensemble of two" : "single member") +
                             (manifest.refiner ? " + local refiner" : "")}};
-  if (manifest.refiner) metrics["refiner_validation"] = refinerScore;
+  if (refiner) {
+    // The refiner's own validation (films at its render size), kept apart from the CPN's.
+    metrics["refiner_validation"] = Json{{"run", refiner->config.name},
+                                         {"centres", "truth moved by the configured offsets (fixed draws)"},
+                                         {"selection_error", refiner->best.at("selection_error")},
+                                         {"median_mm", refiner->best.at("median_mm")},
+                                         {"worst_landmark_median_mm", refiner->best.at("worst_landmark_median_mm")}};
+  }
   manifest.metricsJson = metrics.dump();
   manifest.trainingJson = training.dump();
   models::writeBundle(out.string(), manifest);

@@ -49,6 +49,9 @@ cv::Matx23d inputTransform(const cv::Size& source, int inputHeight, int inputWid
 // at integers, u = x_c - 0.5), for cv::warpAffine.
 cv::Matx23d toIndexAffine(const cv::Matx23d& continuous);
 
+// A point through a 2x3 affine.
+cv::Point2d applyAffine(const cv::Matx23d& m, cv::Point2d p);
+
 // The last steps of every network input: a gamma curve, blur and noise (training), then zero
 // mean and unit variance over the mask (the image area), 0 outside it. Returns [1, H, W].
 torch::Tensor degradeAndNormalise(const cv::Mat& warped8, const cv::Mat& mask, double gamma, double blurSigma,

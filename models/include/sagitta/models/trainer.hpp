@@ -7,6 +7,7 @@
 //   best.json (the best epoch's validation errors).
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -34,9 +35,13 @@ struct TrainingData {
   std::vector<LabelledImage> train, validation;
 };
 
-// The configured sources, reduced to the input, split into training and validation (phantom:
-// by seed; folder: by patient). Writes one line per source to log. Throws ConfigError.
-// validationOnly: the training phantoms are not generated (bundling, evaluation).
+// Phantom and / or folder sources kept at (at most) height x width, split into training and
+// validation (phantom: by seed; folder: by patient). Writes one line per source to log. Throws
+// ConfigError. validationOnly: the training phantoms are not generated (bundling, evaluation).
+TrainingData loadLabelledData(const std::optional<PhantomData>& phantom, const std::optional<FolderData>& folder,
+                              int height, int width, std::ostream& log, bool validationOnly = false);
+
+// The CPN configuration's sources, reduced to its input.
 TrainingData loadTrainingData(const TrainConfig& config, std::ostream& log, bool validationOnly = false);
 
 // Validation of a network on labelled images (the same input path as inference): per-image
