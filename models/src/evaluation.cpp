@@ -110,6 +110,8 @@ Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, co
     image.reasons = prediction.gate.reasons;
     const auto matched = matchFemoralHeads(prediction.landmarks, truth.landmarks);
     image.errors = imageErrors(matched, truth.landmarks, calibration.rowSpacingMm, calibration.columnSpacingMm);
+    image.predictedLandmarks = matched;
+    image.trueLandmarks = truth.landmarks;
     image.truth = values(core::measure(truth.landmarks, calibration));
     image.predicted.fill(kMissing);
     if (image.accepted) {

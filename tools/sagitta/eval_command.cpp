@@ -15,7 +15,8 @@ int runEval(const std::vector<std::string>& args, Streams io) {
   if (arguments.flag("help")) {
     io.out << "usage: sagitta eval --data DIR [--bundle B] [--out DIR] [--device D] [--threads N]\n"
               "  DIR holds NAME.dcm (or NAME.png) beside NAME.json (true landmarks, FORMATS.md);\n"
-              "  writes evaluation.md, landmarks.csv, parameters.csv, images.csv and two PNG plots\n";
+              "  writes evaluation.md, landmarks.csv, parameters.csv, images.csv,\n"
+              "  predictions.csv (every landmark of every image) and two PNG plots\n";
     return kExitOk;
   }
   const auto data = arguments.required("data");

@@ -177,12 +177,26 @@ std::string writeEvaluationReport(const models::Evaluation& e, const EvalContext
          << models::median(std::vector<double>(img.errors.mm.begin(), img.errors.mm.end())) << ','
          << 1000.0 * img.inferenceSeconds << '\n';
   }
+  // Every landmark of every image, for audits of single films and for comparing two models.
+  std::ostringstream xcsv;
+  xcsv << "image,landmark,x,y,sigma_mm,true_x,true_y,error_mm\n";
+  for (const auto& img : e.images) {
+    for (const auto& info : core::landmarkCatalogue()) {
+      const auto& p = img.predictedLandmarks.get(info.id);
+      const auto& t = img.trueLandmarks.get(info.id);
+      if (!p && !t) continue;
+      xcsv << img.name << ',' << info.key << ',' << (p ? fixed(p->x, 2) : "") << ',' << (p ? fixed(p->y, 2) : "") << ','
+           << (p && p->sigmaMm ? fixed(*p->sigmaMm, 2) : "") << ',' << (t ? fixed(t->x, 2) : "") << ',' << (t ? fixed(t->y, 2) : "")
+           << ',' << (p && t ? fixed(img.errors.mm[core::indexOf(info.id)], 3) : "") << '\n';
+    }
+  }
   md << "\nPlots: `landmark_errors.png` (per-landmark distribution, 2 mm marked in red) and `bland_altman.png`.\n";
   const fs::path out(folder);
   writeFile(out / "evaluation.md", md.str());
   writeFile(out / "landmarks.csv", lcsv.str());
   writeFile(out / "parameters.csv", pcsv.str());
   writeFile(out / "images.csv", icsv.str());
+  writeFile(out / "predictions.csv", xcsv.str());
   cv::imwrite((out / "landmark_errors.png").string(), landmarkPlot(e));
   cv::imwrite((out / "bland_altman.png").string(), blandAltman(e));
   return md.str();

@@ -20,6 +20,7 @@ struct EvaluatedImage {
   bool accepted = true;
   std::vector<std::string> reasons;
   ImageErrors errors;
+  core::LandmarkSet predictedLandmarks, trueLandmarks;  // source pixels; heads matched to the truth
   std::array<double, core::kParameterCount> predicted{}, truth{};  // NaN where not measured
   double inferenceSeconds = 0.0;
 };
