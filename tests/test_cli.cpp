@@ -3,6 +3,7 @@
 // status seen by a shell.
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -185,6 +186,43 @@ TEST_F(CliTest, PhantomWritesImagesAndTruth) {
   const auto optical = runCli({"phantom", "--out", out, "--count", "1", "--mode", "optical", "--quiet"});
   ASSERT_EQ(optical.status, kExitOk) << optical.err;
   EXPECT_TRUE(fs::exists(dir_ / "ph" / "case_000000.jpg"));
+}
+
+TEST_F(CliTest, EvalWritesTheReportAndEveryPrediction) {
+  const auto data = (dir_ / "labelled").string();
+  ASSERT_EQ(runCli({"phantom", "--out", data, "--count", "2", "--seed", "31", "--mode", "png", "--rows", "900",
+                    "--quiet"}).status, kExitOk);
+  const auto out = dir_ / "evaluation";
+  const auto r = runCli({"eval", "--data", data, "--bundle", SAGITTA_SHIPPED_BUNDLE, "--out", out.string(), "--quiet"});
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  for (const char* name : {"evaluation.md", "landmarks.csv", "parameters.csv", "images.csv", "predictions.csv",
+                           "landmark_errors.png", "bland_altman.png"}) {
+    EXPECT_TRUE(fs::exists(out / name)) << name;
+  }
+  // predictions.csv: a row per landmark and image; its error is the distance in the truth's
+  // pixel spacing (the femoral heads already matched to the truth).
+  std::ifstream csv(out / "predictions.csv");
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "image,landmark,x,y,sigma_mm,true_x,true_y,error_mm");
+  const auto truth = core::parseLandmarksJson([&] {
+    std::ifstream in(fs::path(data) / "case_000001.json");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }());
+  const double spacing = truth.image.calibration.rowSpacingMm;
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    ++rows;
+    std::vector<std::string> f;
+    std::stringstream fields(line);
+    for (std::string v; std::getline(fields, v, ',');) f.push_back(v);
+    ASSERT_EQ(f.size(), 8U) << line;
+    if (f[0] != "case_000001") continue;
+    const double dx = std::stod(f[2]) - std::stod(f[5]), dy = std::stod(f[3]) - std::stod(f[6]);
+    EXPECT_NEAR(std::stod(f[7]), std::hypot(dx, dy) * spacing, 0.01 + 0.001 * std::stod(f[7])) << line;
+    EXPECT_GT(std::stod(f[4]), 0.0) << line;
+  }
+  EXPECT_EQ(rows, 2 * 45);
 }
 
 TEST_F(CliTest, PhantomUsageErrors) {

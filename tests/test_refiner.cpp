@@ -11,6 +11,7 @@
 
 #include "sagitta/models/bundle.hpp"
 #include "sagitta/models/errors.hpp"
+#include "sagitta/models/head_pair.hpp"
 #include "sagitta/models/inference_engine.hpp"
 #include "sagitta/models/patch.hpp"
 #include "sagitta/models/refine_landmarks.hpp"
@@ -161,6 +162,60 @@ TEST(RefinerLoss, CountsVisibleLandmarksOnlyAndTakesTheHeadsUnordered) {
   EXPECT_NEAR(singleStageLoss(logits, wrong, torch::tensor({1.0F, 1.0F, 0.0F}).view({1, 3}), c).total.item<double>(), 0.0, 1e-3);
 }
 
+// A normalised map of Gaussians (sigma in heatmap px) at normalised points, [H, W].
+torch::Tensor peaks(const std::vector<cv::Point2d>& at, int64_t side, double sigma) {
+  auto map = torch::zeros({side, side}, torch::kDouble);
+  for (const auto& p : at) {
+    const auto axis = normalisedAxis(side, torch::TensorOptions().dtype(torch::kDouble));
+    const auto dx = (axis - p.x).view({1, side}), dy = (axis - p.y).view({side, 1});
+    const double s = sigma * 2.0 / static_cast<double>(side);
+    map = map + torch::exp(-(dx * dx + dy * dy) / (2.0 * s * s));
+  }
+  return map / map.sum();
+}
+
+TEST(HeadPair, TwoMeansFindsBothPeaksAndKeepsTheLabels) {
+  const cv::Point2d a(-0.30, 0.10), b(0.05, -0.20);
+  const auto map = peaks({a, b}, 32, 1.0);
+  // Started near each peak, in either order: each start ends on its own peak.
+  auto found = splitTwoPeaks(map, {-0.2, 0.0}, {0.1, -0.1});
+  EXPECT_NEAR(found.first.x, a.x, 0.01);
+  EXPECT_NEAR(found.first.y, a.y, 0.01);
+  EXPECT_NEAR(found.second.x, b.x, 0.01);
+  EXPECT_NEAR(found.second.y, b.y, 0.01);
+  EXPECT_LT(found.firstSpread, 0.1);
+  found = splitTwoPeaks(map, {0.1, -0.1}, {-0.2, 0.0});
+  EXPECT_NEAR(found.first.x, b.x, 0.01);
+  EXPECT_NEAR(found.second.x, a.x, 0.01);
+  // Coincident starts on a single peak: both results stay within a heatmap pixel of it.
+  const auto single = splitTwoPeaks(peaks({a}, 32, 1.0), a, a);
+  EXPECT_LT(std::hypot(single.first.x - a.x, single.first.y - a.y), 2.0 / 32.0);
+  EXPECT_LT(std::hypot(single.second.x - a.x, single.second.y - a.y), 2.0 / 32.0);
+}
+
+TEST(HeadPair, LossRewardsTwoPeaksOverOneBetweenAndCountsMaskedSamplesOnly) {
+  LossConfig c;
+  c.inputWidth = c.inputHeight = 64.0;
+  c.targetSigma = 1.0;
+  const cv::Point2d a(-0.25, 0.0), b(0.25, 0.0);
+  const auto heads = torch::tensor({a.x, a.y, b.x, b.y}, torch::kDouble).view({1, 2, 2});
+  const auto two = peaks({a, b}, 32, 1.0).unsqueeze(0);
+  const auto between = peaks({cv::Point2d(0.0, 0.0)}, 32, 1.0).unsqueeze(0);
+  const auto good = headSetLoss(two, heads, torch::ones({1}, torch::kDouble), c);
+  const auto collapsed = headSetLoss(between, heads, torch::ones({1}, torch::kDouble), c);
+  EXPECT_LT(good.wing.item<double>(), 0.05);
+  EXPECT_LT(good.jensenShannon.item<double>(), 1e-6);
+  // Each half-map's mean lies about 6.4 patch px from its head (8 px less half a Gaussian).
+  EXPECT_GT(collapsed.wing.item<double>(), 2.0 * wing(torch::tensor(5.5)).item<double>());
+  EXPECT_LT(collapsed.wing.item<double>(), 2.0 * wing(torch::tensor(7.5)).item<double>());
+  EXPECT_GT(collapsed.jensenShannon.item<double>(), 0.3);
+  // A masked sample, however wrong, adds nothing.
+  const auto both = torch::cat({two, between});
+  const auto pairHeads = torch::cat({heads, heads});
+  const auto masked = headSetLoss(both, pairHeads, torch::tensor({1.0, 0.0}, torch::kDouble), c);
+  EXPECT_NEAR(masked.wing.item<double>(), good.wing.item<double>(), 1e-9);
+}
+
 std::string refinerConfig(const fs::path& out, int epochs) {
   return R"({"kind": "refiner", "name": "tiny-refiner", "output": ")" + out.string() + R"(",
     "refiner": {"patch_size": 32, "field_input_px": 16, "base_channels": 4, "pyramid_channels": 8,
@@ -201,6 +256,15 @@ TEST(RefinerConfig, ParsesAndRefusesMistakes) {
   bad = json;
   bad.erase("kind");
   refused(bad);
+  bad = json;
+  bad["augmentation"]["hip_patch_fraction"] = 1.5;
+  refused(bad);
+  auto withHip = json;
+  withHip["augmentation"]["hip_patch_fraction"] = 0.25;
+  withHip["training"]["initial_weights"] = "weights/best.pt";
+  const auto parsed = parseRefinerConfig(withHip.dump(), "/base");
+  EXPECT_EQ(parsed.hipPatchFraction, 0.25);
+  EXPECT_EQ(parsed.initialWeights, "/base/weights/best.pt");
 }
 
 TEST(RefinerTraining, RunsCheckpointsAndResumes) {
@@ -221,6 +285,18 @@ TEST(RefinerTraining, RunsCheckpointsAndResumes) {
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("before refinement"), std::string::npos);
   EXPECT_NE(text.find("resumed after epoch 1"), std::string::npos);
+  // A new run can start from a trained refiner; a missing file is refused before training.
+  auto fromWeights = nlohmann::json::parse(refinerConfig(out.parent_path() / "fine-tuned", 1));
+  fromWeights["training"]["initial_weights"] = (out / "best.pt").string();
+  result = trainRefiner(parseRefinerConfig(fromWeights.dump(), "."), fromWeights.dump(), false, console, false);
+  EXPECT_EQ(result.epochsRun, 1);
+  std::ifstream fineLog(out.parent_path() / "fine-tuned" / "train.log");
+  const std::string fineText((std::istreambuf_iterator<char>(fineLog)), std::istreambuf_iterator<char>());
+  EXPECT_NE(fineText.find("started from the weights"), std::string::npos);
+  fromWeights["output"] = (out.parent_path() / "missing").string();
+  fromWeights["training"]["initial_weights"] = (out / "nothing.pt").string();
+  EXPECT_THROW(trainRefiner(parseRefinerConfig(fromWeights.dump(), "."), fromWeights.dump(), false, console, false),
+               ConfigError);
 }
 
 // A bundle with one tiny CPN member and, optionally, a tiny refiner.
@@ -301,18 +377,23 @@ TEST(RefinerBundle, TheEngineRefinesWhatTheMembersFound) {
     EXPECT_NEAR(second.landmarks.get(info.id)->y, expectedSecond[0].get(info.id)->y, 1e-3);
   }
 
-  // A replaced refiner file, and a refiner under format version 1, are refused.
+  // A replaced refiner file, and a refiner under format version 1 or 2, are refused.
   std::ofstream(refined / "refiner.pt", std::ios::app) << "x";
   EXPECT_THROW(loadBundle(refined.string(), torch::kCPU), BundleError);
   const auto v1 = bundleWithRefiner("refiner-bundle-v1", true);
   std::ifstream in(v1 / "bundle.json");
   auto json = nlohmann::json::parse(in);
-  json["format_version"] = 1;
-  std::ofstream(v1 / "bundle.json", std::ios::trunc) << json.dump();
-  EXPECT_THROW(loadBundle(v1.string(), torch::kCPU), BundleError);
+  for (const int version : {1, 2}) {
+    json["format_version"] = version;
+    std::ofstream(v1 / "bundle.json", std::ios::trunc) << json.dump();
+    EXPECT_THROW(loadBundle(v1.string(), torch::kCPU), BundleError) << version;
+  }
   json.erase("refiner");
   std::ofstream(v1 / "bundle.json", std::ios::trunc) << json.dump();
-  EXPECT_NO_THROW(loadBundle(v1.string(), torch::kCPU));  // version 1 bundles still load
+  EXPECT_NO_THROW(loadBundle(v1.string(), torch::kCPU));  // version 2 bundles without a refiner still load
+  json["format_version"] = 1;
+  std::ofstream(v1 / "bundle.json", std::ios::trunc) << json.dump();
+  EXPECT_NO_THROW(loadBundle(v1.string(), torch::kCPU));  // and version 1 bundles
 }
 
 }  // namespace

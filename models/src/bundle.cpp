@@ -203,7 +203,11 @@ BundleManifest manifestFromJson(const std::string& text) {
     }
     if (m.members.empty()) throw BundleError("the bundle has no member");
     if (root.contains("refiner") && !root.at("refiner").is_null()) {
-      if (m.formatVersion < 2) throw BundleError("a refiner needs bundle format version 2");
+      if (m.formatVersion < kRefinerFormatVersion) {
+        throw BundleError("the refiner of a format version " + std::to_string(m.formatVersion) +
+                          " bundle reads the femoral heads one by one; this build reads them from the hip axis "
+                          "(format " + std::to_string(kRefinerFormatVersion) + "): retrain the refiner and rebundle");
+      }
       m.refiner = refinerFromJson(root.at("refiner"));
       requirePlainFile(m.refiner->file);
       if (m.refiner->network.landmarks != static_cast<int64_t>(catalogue.size())) {

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "sagitta/models/head_pair.hpp"
 #include "sagitta/models/patch.hpp"
 
 namespace sagitta::models {
@@ -12,29 +13,51 @@ constexpr std::size_t kPatchChunk = 256;  // patches per forward pass
 
 }  // namespace
 
+std::optional<cv::Point2d> hipAxisCentre(const core::LandmarkSet& landmarks) {
+  const auto& a = landmarks.get(core::LandmarkId::FH_A);
+  const auto& b = landmarks.get(core::LandmarkId::FH_P);
+  if (!a || !b) return std::nullopt;
+  return cv::Point2d(0.5 * (a->x + b->x), 0.5 * (a->y + b->y));
+}
+
 std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, const std::vector<cv::Mat>& images,
                                                const std::vector<core::LandmarkSet>& centres, int coarseInputHeight,
                                                int coarseInputWidth, const torch::Device& device,
                                                std::vector<std::array<double, core::kLandmarkCount>>* spreadPx) {
   const auto& rc = network.config();
   const int size = static_cast<int>(rc.patchSize);
+  enum class Read { Single, HipAxis, HeadSet };
   struct Job {
     std::size_t image;
-    core::LandmarkId id;
+    core::LandmarkId channel;
+    Read read;
     Patch patch;
     double sourcePerPatchPx;
   };
   std::vector<Job> jobs;
   for (std::size_t i = 0; i < images.size(); ++i) {
     const double field = fieldSourcePx(images[i].rows, images[i].cols, coarseInputHeight, coarseInputWidth, rc);
+    const auto axis = hipAxisCentre(centres[i]);
     for (const auto& info : core::landmarkCatalogue()) {
       const auto& c = centres[i].get(info.id);
-      if (!c) continue;
-      jobs.push_back({i, info.id, extractPatch(images[i], {c->x, c->y}, field, size), field / size});
+      if (!c || (axis && isFemoralHead(info.id))) continue;
+      jobs.push_back({i, info.id, Read::Single, extractPatch(images[i], {c->x, c->y}, field, size), field / size});
+    }
+    if (axis) {
+      const auto patch = extractPatch(images[i], *axis, field, size);
+      jobs.push_back({i, kHipAxisChannel, Read::HipAxis, patch, field / size});
+      jobs.push_back({i, kHeadSetChannel, Read::HeadSet, patch, field / size});
     }
   }
   std::vector<core::LandmarkSet> refined = centres;
   if (spreadPx) spreadPx->assign(images.size(), {});
+  struct Hip {
+    cv::Point2d axis, first, second;
+    double axisSpread = 0.0, firstSpread = 0.0, secondSpread = 0.0;
+  };
+  std::vector<Hip> hips(images.size());
+  const auto toNormalised = [size](cv::Point2d q) { return cv::Point2d(2.0 * q.x / size - 1.0, 2.0 * q.y / size - 1.0); };
+  const auto toPatchPx = [size](cv::Point2d n) { return cv::Point2d((n.x + 1.0) * size / 2.0, (n.y + 1.0) * size / 2.0); };
   const bool wasTraining = network.is_training();
   network.eval();
   const torch::InferenceMode guard;
@@ -44,27 +67,61 @@ std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, cons
     std::vector<int64_t> channels;
     for (auto j = start; j < end; ++j) {
       inputs.push_back(jobs[j].patch.input);
-      channels.push_back(static_cast<int64_t>(core::indexOf(jobs[j].id)));
+      channels.push_back(static_cast<int64_t>(core::indexOf(jobs[j].channel)));
     }
     const auto result = dsnt(selectChannels(network.forward(torch::stack(inputs).to(device)), torch::tensor(channels)));
     const auto coordinates = result.coordinates.to(torch::kCPU).to(torch::kDouble).contiguous();
     const auto variance = dsntVariance(result).to(torch::kCPU).to(torch::kDouble).contiguous();
+    const auto probabilities = result.probabilities.to(torch::kCPU);
     const auto* xy = coordinates.data_ptr<double>();
     const auto* v = variance.data_ptr<double>();
     for (auto j = start; j < end; ++j) {
       const auto n = j - start;
       const auto& job = jobs[j];
       const cv::Point2d q((xy[2 * n] + 1.0) * size / 2.0, (xy[2 * n + 1] + 1.0) * size / 2.0);
+      const double sx = std::sqrt(v[2 * n]) * size / 2.0, sy = std::sqrt(v[2 * n + 1]) * size / 2.0;
+      const double spread = std::sqrt(0.5 * (sx * sx + sy * sy)) * job.sourcePerPatchPx;
+      auto& hip = hips[job.image];
+      if (job.read == Read::HipAxis) {
+        hip.axis = job.patch.patchToSource(q);
+        hip.axisSpread = spread;
+        continue;
+      }
+      if (job.read == Read::HeadSet) {
+        // The 2-means starts from the heads found so far, so each head keeps its label.
+        const auto& a = *centres[job.image].get(core::LandmarkId::FH_A);
+        const auto& b = *centres[job.image].get(core::LandmarkId::FH_P);
+        const auto peaks = splitTwoPeaks(probabilities[static_cast<int64_t>(n)][0],
+                                         toNormalised(job.patch.sourceToPatch({a.x, a.y})),
+                                         toNormalised(job.patch.sourceToPatch({b.x, b.y})));
+        hip.first = job.patch.patchToSource(toPatchPx(peaks.first));
+        hip.second = job.patch.patchToSource(toPatchPx(peaks.second));
+        hip.firstSpread = peaks.firstSpread * size / 2.0 * job.sourcePerPatchPx;
+        hip.secondSpread = peaks.secondSpread * size / 2.0 * job.sourcePerPatchPx;
+        continue;
+      }
       const auto p = job.patch.patchToSource(q);
-      auto landmark = *refined[job.image].get(job.id);
+      auto landmark = *refined[job.image].get(job.channel);
       landmark.x = p.x;
       landmark.y = p.y;
-      refined[job.image].set(job.id, landmark);
-      if (spreadPx) {
-        const double sx = std::sqrt(v[2 * n]) * size / 2.0, sy = std::sqrt(v[2 * n + 1]) * size / 2.0;
-        (*spreadPx)[job.image][core::indexOf(job.id)] = std::sqrt(0.5 * (sx * sx + sy * sy)) * job.sourcePerPatchPx;
-      }
+      refined[job.image].set(job.channel, landmark);
+      if (spreadPx) (*spreadPx)[job.image][core::indexOf(job.channel)] = spread;
     }
+  }
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    if (!hipAxisCentre(centres[i])) continue;
+    // The pair is placed on the regressed hip axis; the head-set map gives its separation.
+    const auto& hip = hips[i];
+    const cv::Point2d half = 0.5 * (hip.second - hip.first);
+    const auto place = [&](core::LandmarkId id, cv::Point2d p, double peakSpread) {
+      auto landmark = *refined[i].get(id);
+      landmark.x = p.x;
+      landmark.y = p.y;
+      refined[i].set(id, landmark);
+      if (spreadPx) (*spreadPx)[i][core::indexOf(id)] = std::hypot(hip.axisSpread, peakSpread);
+    };
+    place(core::LandmarkId::FH_A, hip.axis - half, hip.firstSpread);
+    place(core::LandmarkId::FH_P, hip.axis + half, hip.secondSpread);
   }
   network.train(wasTraining);
   return refined;

@@ -8,12 +8,12 @@
 #include <iomanip>
 #include <random>
 #include <sstream>
-#include <string_view>
 
 #include "config_readers.hpp"
 #include "run_folder.hpp"
 #include "sagitta/models/device.hpp"
 #include "sagitta/models/errors.hpp"
+#include "sagitta/models/head_pair.hpp"
 #include "sagitta/models/refine_landmarks.hpp"
 
 namespace sagitta::models {
@@ -82,12 +82,14 @@ RefinerTrainConfig parseRefinerConfig(const std::string& text, const std::string
     a.read("blur_sigma_max", r.blurSigmaMax);
     a.read("noise_max", r.noiseMax);
     a.read("flip_probability", r.flipProbability);
+    a.read("hip_patch_fraction", c.hipPatchFraction);
     a.finish();
     requireRange(r.centreJitterInputPx >= 0.0 && r.centreJitterMaxInputPx >= 0.0 &&
                      r.centreJitterMaxInputPx < 0.5 * c.refiner.fieldInputPx && r.rotationDeg >= 0.0 &&
                      r.rotationDeg <= 90.0 && r.scaleMin > 0.2 && r.scaleMax <= 3.0 && r.contrastMin > 0.1 &&
                      r.contrastMax < 10.0 && r.flipProbability >= 0.0 && r.flipProbability <= 1.0,
                  "augmentation values (the centre offset must stay inside the patch)");
+    requireRange(c.hipPatchFraction >= 0.0 && c.hipPatchFraction <= 1.0, "augmentation.hip_patch_fraction");
   }
   if (top.has("training")) {
     Section t(top.at("training"), "training");
@@ -96,6 +98,10 @@ RefinerTrainConfig parseRefinerConfig(const std::string& text, const std::string
                                     c.timeLimitMinutes};
     detail::readSchedule(t, schedule);
     t.read("steps_per_epoch", c.stepsPerEpoch);
+    if (t.has("initial_weights")) {
+      t.read("initial_weights", c.initialWeights);
+      c.initialWeights = (std::filesystem::path(baseFolder) / c.initialWeights).lexically_normal().string();
+    }
     t.finish();
     detail::checkSchedule(schedule, 1024);
     requireRange(c.stepsPerEpoch >= 1, "training.steps_per_epoch");
@@ -134,16 +140,16 @@ std::vector<ImageErrors> errorsAgainstTruth(const std::vector<core::LandmarkSet>
   return errors;
 }
 
-// The bone a landmark belongs to: "T5" for T5_AS and T5_C, "FH" for both femoral heads.
-std::string_view boneOf(std::string_view key) { return key.substr(0, key.find('_')); }
-
-// One training batch: random films, random annotated landmarks, centres moved from their truth,
-// augmentation. The landmarks of the centred landmark's bone that fall inside the patch are
-// supervised, each on its channel: several targets per forward pass. Landmarks of other bones
-// are not: a patch centred on T6 looks like one centred on T7, so "where is T7" has no local
-// answer there, while "where is this vertebra's corner" has.
+// One training batch: random films; most patches are centred near one random landmark (its
+// truth moved by a drawn offset, as the CPN would miss it), and only that landmark is supervised,
+// on its own channel. Supervising its neighbours too taught a channel to answer from patches
+// centred elsewhere: a patch on T5's inferior corner shows T5's superior corner one vertebra up,
+// a patch on T5's superior corner shows T4's there, and T5_AS jumped a level in 5 % of films.
+// The other patches are hip patches (head_pair.hpp): centred between two independently moved
+// heads, supervising the hip axis and the head-set map.
 struct Batch {
   torch::Tensor inputs, targets, visible;  // [B, 1, P, P], [B, K, 2] normalised, [B, K]
+  torch::Tensor heads, headMask;           // [B, 2, 2] normalised, [B]
 };
 
 Batch drawBatch(const std::vector<LabelledImage>& images, const RefinerTrainConfig& c, std::mt19937_64& rng) {
@@ -151,38 +157,81 @@ Batch drawBatch(const std::vector<LabelledImage>& images, const RefinerTrainConf
   const auto k = static_cast<int64_t>(core::kLandmarkCount);
   std::uniform_int_distribution<std::size_t> pickImage(0, images.size() - 1);
   std::uniform_int_distribution<std::size_t> pickLandmark(0, core::kLandmarkCount - 1);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
   std::vector<torch::Tensor> inputs;
   auto targets = torch::zeros({c.batchSize, k, 2});
   auto visible = torch::zeros({c.batchSize, k});
+  auto heads = torch::zeros({c.batchSize, 2, 2});
+  auto headMask = torch::zeros({c.batchSize});
   auto t = targets.accessor<float, 3>();
   auto v = visible.accessor<float, 2>();
+  auto hd = heads.accessor<float, 3>();
+  auto hm = headMask.accessor<float, 1>();
+  const auto normalised = [size](cv::Point2d q) { return cv::Point2d(2.0 * q.x / size - 1.0, 2.0 * q.y / size - 1.0); };
+  const auto inside = [size](cv::Point2d q) { return q.x >= 1.0 && q.x <= size - 1.0 && q.y >= 1.0 && q.y <= size - 1.0; };
   while (static_cast<int>(inputs.size()) < c.batchSize) {
     const auto& image = images[pickImage(rng)];
+    const double field = fieldSourcePx(image.grey8.rows, image.grey8.cols, c.coarseInputHeight, c.coarseInputWidth, c.refiner);
+    const double perInput = field / c.refiner.fieldInputPx;
+    const auto b = static_cast<int64_t>(inputs.size());
+    const auto& headA = image.landmarks.get(core::LandmarkId::FH_A);
+    const auto& headP = image.landmarks.get(core::LandmarkId::FH_P);
+    if (unit(rng) < c.hipPatchFraction) {
+      if (!headA || !headP) continue;
+      const cv::Point2d a(headA->x, headA->y), p(headP->x, headP->y);
+      const cv::Point2d centre = 0.5 * ((a + offsetDraw(c.augmentation, perInput, rng)) + (p + offsetDraw(c.augmentation, perInput, rng)));
+      const auto patch = extractPatch(image.grey8, centre, field, size, c.augmentation.draw(rng));
+      const auto qa = patch.sourceToPatch(a), qp = patch.sourceToPatch(p), axis = patch.sourceToPatch(0.5 * (a + p));
+      const auto j = static_cast<int64_t>(core::indexOf(kHipAxisChannel));
+      t[b][j][0] = static_cast<float>(normalised(axis).x);
+      t[b][j][1] = static_cast<float>(normalised(axis).y);
+      v[b][j] = inside(axis) ? 1.0F : 0.0F;
+      hd[b][0][0] = static_cast<float>(normalised(qa).x);
+      hd[b][0][1] = static_cast<float>(normalised(qa).y);
+      hd[b][1][0] = static_cast<float>(normalised(qp).x);
+      hd[b][1][1] = static_cast<float>(normalised(qp).y);
+      hm[b] = inside(qa) && inside(qp) ? 1.0F : 0.0F;
+      inputs.push_back(patch.input);
+      continue;
+    }
     const auto& info = core::landmarkCatalogue()[pickLandmark(rng)];
     const auto& truth = image.landmarks.get(info.id);
-    if (!truth) continue;
-    const double field = fieldSourcePx(image.grey8.rows, image.grey8.cols, c.coarseInputHeight, c.coarseInputWidth, c.refiner);
-    const cv::Point2d centre = cv::Point2d(truth->x, truth->y) + offsetDraw(c.augmentation, field / c.refiner.fieldInputPx, rng);
+    if (!truth || isFemoralHead(info.id)) continue;
+    const cv::Point2d centre = cv::Point2d(truth->x, truth->y) + offsetDraw(c.augmentation, perInput, rng);
     const auto patch = extractPatch(image.grey8, centre, field, size, c.augmentation.draw(rng));
-    const auto b = static_cast<int64_t>(inputs.size());
-    for (const auto& other : core::landmarkCatalogue()) {
-      const auto& l = image.landmarks.get(other.id);
-      if (!l || boneOf(other.key) != boneOf(info.key)) continue;
-      const auto q = patch.sourceToPatch({l->x, l->y});
-      const auto j = static_cast<int64_t>(core::indexOf(other.id));
-      t[b][j][0] = static_cast<float>(2.0 * q.x / size - 1.0);
-      t[b][j][1] = static_cast<float>(2.0 * q.y / size - 1.0);
-      v[b][j] = (q.x >= 1.0 && q.x <= size - 1.0 && q.y >= 1.0 && q.y <= size - 1.0) ? 1.0F : 0.0F;
-    }
+    const auto q = patch.sourceToPatch({truth->x, truth->y});
+    const auto j = static_cast<int64_t>(core::indexOf(info.id));
+    t[b][j][0] = static_cast<float>(normalised(q).x);
+    t[b][j][1] = static_cast<float>(normalised(q).y);
+    v[b][j] = inside(q) ? 1.0F : 0.0F;
     inputs.push_back(patch.input);
   }
-  return {torch::stack(inputs), targets, visible};
+  return {torch::stack(inputs), targets, visible, heads, headMask};
+}
+
+// The whole refiner objective: the single-landmark terms and the head-set terms, each weighted by
+// its share of the batch.
+LossTerms refinerLoss(const torch::Tensor& logits, const Batch& batch, const LossConfig& loss, const torch::Device& device) {
+  auto terms = singleStageLoss(logits, batch.targets.to(device), batch.visible.to(device), loss);
+  const auto channel = static_cast<int64_t>(core::indexOf(kHeadSetChannel));
+  const auto probabilities = dsnt(logits.narrow(1, channel, 1)).probabilities.squeeze(1);
+  const auto mask = batch.headMask.to(device);
+  const auto head = headSetLoss(probabilities, batch.heads.to(device), mask, loss);
+  const auto batchSize = static_cast<double>(logits.size(0));
+  const auto singleShare = batch.visible.sum().item<double>() / batchSize, headShare = mask.sum().item<double>() / batchSize;
+  terms.wingStage2 = singleShare * terms.wingStage2 + headShare * head.wing;
+  terms.jensenShannon = singleShare * terms.jensenShannon + headShare * head.jensenShannon;
+  terms.total = terms.wingStage2 + loss.jsWeight * terms.jensenShannon;
+  return terms;
 }
 
 }  // namespace
 
 TrainResult trainRefiner(const RefinerTrainConfig& c, const std::string& configText, bool resume, std::ostream& console,
                          bool interactive) {
+  if (!c.initialWeights.empty() && !std::filesystem::is_regular_file(c.initialWeights)) {
+    throw ConfigError("training.initial_weights: " + c.initialWeights + " does not exist");
+  }
   detail::RunFolder run(c.output, resume, configText,
                         "epoch,learning_rate,loss,wing,js,selection_error,median_mm,worst_landmark_median_mm,seconds",
                         console, interactive);
@@ -193,6 +242,15 @@ TrainResult trainRefiner(const RefinerTrainConfig& c, const std::string& configT
   network->to(device);
   torch::optim::Adam optimiser(network->parameters(), torch::optim::AdamOptions(c.learningRate));
   const int epochsDone = run.resumeInto(network, optimiser, device);
+  if (epochsDone == 0 && !c.initialWeights.empty()) {
+    try {
+      torch::load(network, c.initialWeights, device);
+    } catch (const c10::Error& e) {
+      throw ConfigError("training.initial_weights: " + c.initialWeights + " is not a refiner of this shape: " +
+                        std::string(e.what_without_backtrace()));
+    }
+    run.log("started from the weights in " + c.initialWeights);
+  }
 
   std::ostringstream dataLog;
   const auto data = loadLabelledData(c.phantom, c.folder, c.renderRows, c.renderRows, dataLog);
@@ -231,8 +289,7 @@ TrainResult trainRefiner(const RefinerTrainConfig& c, const std::string& configT
     double sumLoss = 0.0, sumWing = 0.0, sumJs = 0.0;
     for (std::size_t step = 0; step < steps; ++step) {
       const auto batch = drawBatch(data.train, c, rng);
-      const auto terms = singleStageLoss(network->forward(batch.inputs.to(device)), batch.targets.to(device),
-                                         batch.visible.to(device), loss);
+      const auto terms = refinerLoss(network->forward(batch.inputs.to(device)), batch, loss, device);
       optimiser.zero_grad();
       terms.total.backward();
       optimiser.step();

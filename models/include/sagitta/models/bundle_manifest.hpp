@@ -17,8 +17,11 @@
 
 namespace sagitta::models {
 
-// Version 2 adds the optional local refiner; version 1 bundles (CPN members only) still load.
-inline constexpr int kBundleFormatVersion = 2;
+// Version 2 added the optional local refiner; version 3 changed how the refiner reads the
+// femoral heads (one hip-axis patch, head_pair.hpp), so a version 2 refiner is refused. Bundles
+// without a refiner load at any version from 1.
+inline constexpr int kBundleFormatVersion = 3;
+inline constexpr int kRefinerFormatVersion = 3;
 inline constexpr int kOldestBundleFormatVersion = 1;
 inline constexpr const char* kNormalisation =
     "displayed image (VOI applied, MONOCHROME2), letterboxed to the input keeping the aspect, "

@@ -36,6 +36,8 @@ struct RefinerTrainConfig {
   HeatmapTarget target = HeatmapTarget::Gaussian;
   double targetSigma = 1.0, jsWeight = 1.0;              // heatmap pixels
   PatchRanges augmentation;
+  double hipPatchFraction = 0.1;  // share of patches cut on the hip axis (head_pair.hpp)
+  std::string initialWeights;     // optional: start from these refiner weights (a best.pt)
   int epochs = 20, stepsPerEpoch = 200, batchSize = 48;
   double learningRate = 2e-3;
   std::vector<int> learningRateDropEpochs{15};

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The femoral heads in the local refiner. They are an unordered pair of overlapping circles a
+// few millimetres apart (median 8 mm on the phantoms, in any direction), so two channels each
+// told "find head A" cannot agree on which head is A and collapse between the two. Instead one
+// patch is cut on the hip axis, and:
+// - channel FH_P regresses the hip axis itself (DSNT, Wing), the point every parameter uses;
+// - channel FH_A is a heatmap of the set of both heads (two peaks), trained towards a
+//   two-Gaussian target and with a Wing on the mean of each half of the map (the halves split
+//   by the true heads' bisector), and read by a weighted 2-means from the found heads.
+// The heads reported are the hip axis plus and minus half the peaks' separation.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <opencv2/core.hpp>
+
+#include "sagitta/core/landmark_set.hpp"
+#include "sagitta/models/losses.hpp"
+
+namespace sagitta::models {
+
+inline constexpr core::LandmarkId kHeadSetChannel = core::LandmarkId::FH_A;
+inline constexpr core::LandmarkId kHipAxisChannel = core::LandmarkId::FH_P;
+
+bool isFemoralHead(core::LandmarkId id);
+
+// Training term of the head-set channel. probabilities: [B, H, W] (softmax of that channel);
+// heads: [B, 2, 2] normalised (x, y); mask: [B] (1 = both heads inside the patch). Returns the
+// Wing on the two half-map means (input pixels of `c`) and the Jensen-Shannon divergence to the
+// two-Gaussian target, each averaged over the masked samples.
+struct HeadSetTerms {
+  torch::Tensor wing, jensenShannon;
+};
+HeadSetTerms headSetLoss(const torch::Tensor& probabilities, const torch::Tensor& heads, const torch::Tensor& mask,
+                         const LossConfig& c);
+
+// The two peaks of a head-set map ([H, W] probabilities on the CPU): a weighted 2-means started
+// from two normalised points, each result in normalised coordinates with its spread (SD,
+// normalised units). The first result belongs to the first starting point.
+struct TwoPeaks {
+  cv::Point2d first, second;
+  double firstSpread = 0.0, secondSpread = 0.0;
+};
+TwoPeaks splitTwoPeaks(const torch::Tensor& probabilities, cv::Point2d firstStart, cv::Point2d secondStart);
+
+}  // namespace sagitta::models

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "sagitta/models/head_pair.hpp"
+
+#include <cmath>
+
+#include "sagitta/models/dsnt.hpp"
+
+namespace sagitta::models {
+
+bool isFemoralHead(core::LandmarkId id) { return id == core::LandmarkId::FH_A || id == core::LandmarkId::FH_P; }
+
+HeadSetTerms headSetLoss(const torch::Tensor& probabilities, const torch::Tensor& heads, const torch::Tensor& mask,
+                         const LossConfig& c) {
+  const auto h = probabilities.size(1), w = probabilities.size(2);
+  const auto xs = normalisedAxis(w, probabilities.options()).view({1, 1, w}).expand({1, h, w});
+  const auto ys = normalisedAxis(h, probabilities.options()).view({1, h, 1}).expand({1, h, w});
+  const auto hx = heads.select(2, 0), hy = heads.select(2, 1);  // [B, 2]
+  const auto d2 = [&](int i) {
+    const auto dx = xs - hx.select(1, i).view({-1, 1, 1}), dy = ys - hy.select(1, i).view({-1, 1, 1});
+    return dx * dx + dy * dy;  // [B, H, W]
+  };
+  const auto d0 = d2(0), d1 = d2(1);
+  const auto nearFirst = (d0 <= d1).to(probabilities.dtype());
+  const auto scale = torch::tensor({c.inputWidth / 2.0, c.inputHeight / 2.0}, probabilities.options());
+  auto wingTotal = torch::zeros({probabilities.size(0)}, probabilities.options());
+  for (int i = 0; i < 2; ++i) {
+    const auto part = probabilities * (i == 0 ? nearFirst : 1.0 - nearFirst);
+    const auto mass = part.sum({1, 2}).clamp_min(1e-6);
+    const auto mean = torch::stack({(part * xs).sum({1, 2}) / mass, (part * ys).sum({1, 2}) / mass}, -1);  // [B, 2]
+    wingTotal = wingTotal + wing((mean - heads.select(1, i)) * scale, c.wing).sum(-1);
+  }
+  const auto sigma2 = 2.0 * c.targetSigma * c.targetSigma * 4.0 / static_cast<double>(w * w);  // heatmap px -> normalised
+  auto goal = torch::exp(-d0 / sigma2) + torch::exp(-d1 / sigma2);
+  goal = goal / goal.sum({1, 2}, true).clamp_min(1e-12);
+  const auto js = jensenShannon(probabilities.unsqueeze(1), goal.unsqueeze(1)).squeeze(1);  // [B]
+  const auto weight = mask.to(probabilities.dtype());
+  const auto count = weight.sum().clamp_min(1.0);
+  return {(wingTotal * weight).sum() / count, (js * weight).sum() / count};
+}
+
+TwoPeaks splitTwoPeaks(const torch::Tensor& probabilities, cv::Point2d firstStart, cv::Point2d secondStart) {
+  const auto p = probabilities.to(torch::kCPU).to(torch::kDouble).contiguous();
+  const auto h = p.size(0), w = p.size(1);
+  const auto* v = p.data_ptr<double>();
+  const auto axis = [](int64_t j, int64_t n) { return (2.0 * static_cast<double>(j) + 1.0 - static_cast<double>(n)) / static_cast<double>(n); };
+  // Coincident starts cannot split the map: open them half a heatmap pixel apart along x.
+  if (std::hypot(firstStart.x - secondStart.x, firstStart.y - secondStart.y) < 1.0 / static_cast<double>(w)) {
+    const cv::Point2d centre = 0.5 * (firstStart + secondStart), half(0.5 / static_cast<double>(w), 0.0);
+    firstStart = centre - half;
+    secondStart = centre + half;
+  }
+  cv::Point2d c[2] = {firstStart, secondStart};
+  double spread[2] = {0.0, 0.0};
+  for (int iteration = 0; iteration < 30; ++iteration) {
+    double mass[2] = {0, 0}, sx[2] = {0, 0}, sy[2] = {0, 0}, sxx[2] = {0, 0};
+    for (int64_t r = 0; r < h; ++r) {
+      const double y = axis(r, h);
+      for (int64_t col = 0; col < w; ++col) {
+        const double x = axis(col, w), m = v[r * w + col];
+        const double e0 = (x - c[0].x) * (x - c[0].x) + (y - c[0].y) * (y - c[0].y);
+        const double e1 = (x - c[1].x) * (x - c[1].x) + (y - c[1].y) * (y - c[1].y);
+        const int k = e0 <= e1 ? 0 : 1;
+        mass[k] += m;
+        sx[k] += m * x;
+        sy[k] += m * y;
+        sxx[k] += m * (x * x + y * y);
+      }
+    }
+    cv::Point2d next[2] = {c[0], c[1]};
+    for (int k = 0; k < 2; ++k) {
+      if (mass[k] <= 1e-9) continue;  // an empty half keeps its start
+      next[k] = {sx[k] / mass[k], sy[k] / mass[k]};
+      spread[k] = std::sqrt(std::max(0.0, 0.5 * (sxx[k] / mass[k] - next[k].dot(next[k]))));
+    }
+    const bool settled = std::hypot(next[0].x - c[0].x, next[0].y - c[0].y) + std::hypot(next[1].x - c[1].x, next[1].y - c[1].y) < 1e-9;
+    c[0] = next[0];
+    c[1] = next[1];
+    if (settled) break;
+  }
+  return {c[0], c[1], spread[0], spread[1]};
+}
+
+}  // namespace sagitta::models
