@@ -261,9 +261,14 @@ TEST(RefinerConfig, ParsesAndRefusesMistakes) {
   refused(bad);
   auto withHip = json;
   withHip["augmentation"]["hip_patch_fraction"] = 0.25;
+  withHip["augmentation"]["hip_centre_jitter_input_px"] = 5;
   withHip["training"]["initial_weights"] = "weights/best.pt";
   const auto parsed = parseRefinerConfig(withHip.dump(), "/base");
   EXPECT_EQ(parsed.hipPatchFraction, 0.25);
+  EXPECT_EQ(parsed.hipJitterInputPx, 5.0);
+  bad = withHip;
+  bad["augmentation"]["hip_centre_jitter_input_px"] = 7;  // beyond the clip of 6
+  refused(bad);
   EXPECT_EQ(parsed.initialWeights, "/base/weights/best.pt");
 }
 

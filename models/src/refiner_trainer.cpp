@@ -83,6 +83,7 @@ RefinerTrainConfig parseRefinerConfig(const std::string& text, const std::string
     a.read("noise_max", r.noiseMax);
     a.read("flip_probability", r.flipProbability);
     a.read("hip_patch_fraction", c.hipPatchFraction);
+    a.read("hip_centre_jitter_input_px", c.hipJitterInputPx);
     a.finish();
     requireRange(r.centreJitterInputPx >= 0.0 && r.centreJitterMaxInputPx >= 0.0 &&
                      r.centreJitterMaxInputPx < 0.5 * c.refiner.fieldInputPx && r.rotationDeg >= 0.0 &&
@@ -90,6 +91,8 @@ RefinerTrainConfig parseRefinerConfig(const std::string& text, const std::string
                      r.contrastMax < 10.0 && r.flipProbability >= 0.0 && r.flipProbability <= 1.0,
                  "augmentation values (the centre offset must stay inside the patch)");
     requireRange(c.hipPatchFraction >= 0.0 && c.hipPatchFraction <= 1.0, "augmentation.hip_patch_fraction");
+    requireRange(c.hipJitterInputPx < 0.0 || c.hipJitterInputPx <= c.augmentation.centreJitterMaxInputPx,
+                 "augmentation.hip_centre_jitter_input_px (at most centre_jitter_max_input_px)");
   }
   if (top.has("training")) {
     Section t(top.at("training"), "training");
@@ -179,7 +182,9 @@ Batch drawBatch(const std::vector<LabelledImage>& images, const RefinerTrainConf
     if (unit(rng) < c.hipPatchFraction) {
       if (!headA || !headP) continue;
       const cv::Point2d a(headA->x, headA->y), p(headP->x, headP->y);
-      const cv::Point2d centre = 0.5 * ((a + offsetDraw(c.augmentation, perInput, rng)) + (p + offsetDraw(c.augmentation, perInput, rng)));
+      auto hipRanges = c.augmentation;
+      if (c.hipJitterInputPx >= 0.0) hipRanges.centreJitterInputPx = c.hipJitterInputPx;
+      const cv::Point2d centre = 0.5 * ((a + offsetDraw(hipRanges, perInput, rng)) + (p + offsetDraw(hipRanges, perInput, rng)));
       const auto patch = extractPatch(image.grey8, centre, field, size, c.augmentation.draw(rng));
       const auto qa = patch.sourceToPatch(a), qp = patch.sourceToPatch(p), axis = patch.sourceToPatch(0.5 * (a + p));
       const auto j = static_cast<int64_t>(core::indexOf(kHipAxisChannel));

@@ -37,6 +37,7 @@ struct RefinerTrainConfig {
   double targetSigma = 1.0, jsWeight = 1.0;              // heatmap pixels
   PatchRanges augmentation;
   double hipPatchFraction = 0.1;  // share of patches cut on the hip axis (head_pair.hpp)
+  double hipJitterInputPx = -1.0; // SD of each head's offset in hip patches; < 0: as the others
   std::string initialWeights;     // optional: start from these refiner weights (a best.pt)
   int epochs = 20, stepsPerEpoch = 200, batchSize = 48;
   double learningRate = 2e-3;
