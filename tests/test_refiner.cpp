@@ -216,6 +216,41 @@ TEST(HeadPair, LossRewardsTwoPeaksOverOneBetweenAndCountsMaskedSamplesOnly) {
   EXPECT_NEAR(masked.wing.item<double>(), good.wing.item<double>(), 1e-9);
 }
 
+TEST(RefineLandmarks, ReadsBothHeadsFromTheHipAndLeavesALoneHeadWhereItIs) {
+  RefinerConfig r;
+  r.patchSize = 32;
+  r.fieldInputPx = 16.0;
+  r.baseChannels = 4;
+  r.pyramidChannels = 8;
+  torch::manual_seed(3);
+  RefinerNetwork network(r);
+  cv::Mat film(600, 240, CV_8UC1);
+  cv::randu(film, 0, 255);
+  core::LandmarkSet centres;
+  centres.set(core::LandmarkId::FH_A, {120.0, 400.0, std::nullopt});
+  centres.set(core::LandmarkId::FH_P, {110.0, 410.0, std::nullopt});
+  centres.set(core::LandmarkId::L3_C, {100.0, 300.0, std::nullopt});
+  std::vector<std::array<double, core::kLandmarkCount>> spreads;
+  const auto both = refineLandmarks(*network, {film}, {centres}, 128, 64, torch::kCPU, &spreads)[0];
+  // With both heads present the pair is read from the hip patch: both move, with a spread.
+  const auto& a = *both.get(core::LandmarkId::FH_A);
+  const auto& p = *both.get(core::LandmarkId::FH_P);
+  EXPECT_TRUE(std::isfinite(a.x) && std::isfinite(p.y));
+  EXPECT_NE(a.x, 120.0);
+  EXPECT_NE(p.x, 110.0);
+  EXPECT_GT(spreads[0][core::indexOf(core::LandmarkId::FH_A)], 0.0);
+  EXPECT_NE(both.get(core::LandmarkId::L3_C)->x, 100.0);
+  // Without its partner a head is not refined.
+  core::LandmarkSet lone;
+  lone.set(core::LandmarkId::FH_A, {120.0, 400.0, std::nullopt});
+  lone.set(core::LandmarkId::L3_C, {100.0, 300.0, std::nullopt});
+  const auto alone = refineLandmarks(*network, {film}, {lone}, 128, 64, torch::kCPU)[0];
+  EXPECT_EQ(alone.get(core::LandmarkId::FH_A)->x, 120.0);
+  EXPECT_EQ(alone.get(core::LandmarkId::FH_A)->y, 400.0);
+  EXPECT_FALSE(alone.get(core::LandmarkId::FH_P).has_value());
+  EXPECT_NEAR(alone.get(core::LandmarkId::L3_C)->x, both.get(core::LandmarkId::L3_C)->x, 1e-4);  // batch size only
+}
+
 std::string refinerConfig(const fs::path& out, int epochs) {
   return R"({"kind": "refiner", "name": "tiny-refiner", "output": ")" + out.string() + R"(",
     "refiner": {"patch_size": 32, "field_input_px": 16, "base_channels": 4, "pyramid_channels": 8,

@@ -40,7 +40,8 @@ std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, cons
     const auto axis = hipAxisCentre(centres[i]);
     for (const auto& info : core::landmarkCatalogue()) {
       const auto& c = centres[i].get(info.id);
-      if (!c || (axis && isFemoralHead(info.id))) continue;
+      // The head channels only make sense on the hip axis: a lone head keeps its position.
+      if (!c || isFemoralHead(info.id)) continue;
       jobs.push_back({i, info.id, Read::Single, extractPatch(images[i], {c->x, c->y}, field, size), field / size});
     }
     if (axis) {

@@ -19,7 +19,7 @@ std::optional<cv::Point2d> hipAxisCentre(const core::LandmarkSet& landmarks);
 
 // Refines every landmark of `centres` (source pixels of `grey8`) with one patch each, reading
 // channel k of the patch of landmark k; the femoral heads come from one patch on the hip axis
-// (head_pair.hpp). spreadPx (optional): the heatmap spread per landmark,
+// (head_pair.hpp), and a head without its pair is left where it is. spreadPx (optional): the heatmap spread per landmark,
 // source pixels. Batches all patches of all images through the network.
 std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, const std::vector<cv::Mat>& images,
                                                const std::vector<core::LandmarkSet>& centres, int coarseInputHeight,
