@@ -216,14 +216,19 @@ TEST(HeadPair, LossRewardsTwoPeaksOverOneBetweenAndCountsMaskedSamplesOnly) {
   EXPECT_NEAR(masked.wing.item<double>(), good.wing.item<double>(), 1e-9);
 }
 
-TEST(RefineLandmarks, ReadsBothHeadsFromTheHipAndLeavesALoneHeadWhereItIs) {
+// A tiny refiner: 32 px patches over 16 CPN input px.
+RefinerConfig tinyRefiner() {
   RefinerConfig r;
   r.patchSize = 32;
   r.fieldInputPx = 16.0;
   r.baseChannels = 4;
   r.pyramidChannels = 8;
+  return r;
+}
+
+TEST(RefineLandmarks, ReadsBothHeadsFromTheHipAndLeavesALoneHeadWhereItIs) {
   torch::manual_seed(3);
-  RefinerNetwork network(r);
+  RefinerNetwork network(tinyRefiner());
   cv::Mat film(600, 240, CV_8UC1);
   cv::randu(film, 0, 255);
   core::LandmarkSet centres;
@@ -356,11 +361,7 @@ fs::path bundleWithRefiner(const std::string& name, bool withRefiner) {
   m.inputWidth = 64;
   m.members.push_back({"cpn", "cpn.pt", "", n, "gaussian"});
   if (withRefiner) {
-    RefinerConfig r;
-    r.patchSize = 32;
-    r.fieldInputPx = 16.0;
-    r.baseChannels = 4;
-    r.pyramidChannels = 8;
+    const auto r = tinyRefiner();
     RefinerNetwork refiner(r);
     torch::save(refiner, (dir / "refiner.pt").string());
     m.refiner = BundleRefiner{"refiner", "refiner.pt", "", r, "gaussian"};

@@ -29,10 +29,9 @@ HeadSetTerms headSetLoss(const torch::Tensor& probabilities, const torch::Tensor
     const auto mean = torch::stack({(part * xs).sum({1, 2}) / mass, (part * ys).sum({1, 2}) / mass}, -1);  // [B, 2]
     wingTotal = wingTotal + wing((mean - heads.select(1, i)) * scale, c.wing).sum(-1);
   }
-  const auto sigma2 = 2.0 * c.targetSigma * c.targetSigma * 4.0 / static_cast<double>(w * w);  // heatmap px -> normalised
-  auto goal = torch::exp(-d0 / sigma2) + torch::exp(-d1 / sigma2);
-  goal = goal / goal.sum({1, 2}, true).clamp_min(1e-12);
-  const auto js = jensenShannon(probabilities.unsqueeze(1), goal.unsqueeze(1)).squeeze(1);  // [B]
+  // The two-Gaussian target: the mean of the two heads' normalised Gaussians (losses.hpp).
+  const auto goal = gaussianTargets(heads, h, w, c.targetSigma).mean(1, true);  // [B, 1, H, W]
+  const auto js = jensenShannon(probabilities.unsqueeze(1), goal).squeeze(1);  // [B]
   const auto weight = mask.to(probabilities.dtype());
   const auto count = weight.sum().clamp_min(1.0);
   return {(wingTotal * weight).sum() / count, (js * weight).sum() / count};
@@ -42,7 +41,9 @@ TwoPeaks splitTwoPeaks(const torch::Tensor& probabilities, cv::Point2d firstStar
   const auto p = probabilities.to(torch::kCPU).to(torch::kDouble).contiguous();
   const auto h = p.size(0), w = p.size(1);
   const auto* v = p.data_ptr<double>();
-  const auto axis = [](int64_t j, int64_t n) { return (2.0 * static_cast<double>(j) + 1.0 - static_cast<double>(n)) / static_cast<double>(n); };
+  const auto xAxis = normalisedAxis(w, p.options()), yAxis = normalisedAxis(h, p.options());
+  const auto* xs = xAxis.data_ptr<double>();
+  const auto* ys = yAxis.data_ptr<double>();
   // Coincident starts cannot split the map: open them half a heatmap pixel apart along x.
   if (std::hypot(firstStart.x - secondStart.x, firstStart.y - secondStart.y) < 1.0 / static_cast<double>(w)) {
     const cv::Point2d centre = 0.5 * (firstStart + secondStart), half(0.5 / static_cast<double>(w), 0.0);
@@ -54,9 +55,9 @@ TwoPeaks splitTwoPeaks(const torch::Tensor& probabilities, cv::Point2d firstStar
   for (int iteration = 0; iteration < 30; ++iteration) {
     double mass[2] = {0, 0}, sx[2] = {0, 0}, sy[2] = {0, 0}, sxx[2] = {0, 0};
     for (int64_t r = 0; r < h; ++r) {
-      const double y = axis(r, h);
+      const double y = ys[r];
       for (int64_t col = 0; col < w; ++col) {
-        const double x = axis(col, w), m = v[r * w + col];
+        const double x = xs[col], m = v[r * w + col];
         const double e0 = (x - c[0].x) * (x - c[0].x) + (y - c[0].y) * (y - c[0].y);
         const double e1 = (x - c[1].x) * (x - c[1].x) + (y - c[1].y) * (y - c[1].y);
         const int k = e0 <= e1 ? 0 : 1;

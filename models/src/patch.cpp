@@ -29,6 +29,14 @@ PatchAugmentation PatchRanges::draw(std::mt19937_64& rng) const {
 
 cv::Point2d Patch::sourceToPatch(cv::Point2d p) const { return applyAffine(toPatch, p); }
 
+cv::Point2d patchToNormalised(cv::Point2d q, int patchSize) {
+  return {2.0 * q.x / patchSize - 1.0, 2.0 * q.y / patchSize - 1.0};
+}
+
+cv::Point2d normalisedToPatch(cv::Point2d n, int patchSize) {
+  return {(n.x + 1.0) * patchSize / 2.0, (n.y + 1.0) * patchSize / 2.0};
+}
+
 cv::Point2d Patch::patchToSource(cv::Point2d q) const {
   cv::Matx23d inverse;
   cv::invertAffineTransform(toPatch, inverse);

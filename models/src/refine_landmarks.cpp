@@ -2,6 +2,7 @@
 #include "sagitta/models/refine_landmarks.hpp"
 
 #include <cmath>
+#include <optional>
 
 #include "sagitta/models/head_pair.hpp"
 #include "sagitta/models/patch.hpp"
@@ -11,14 +12,23 @@ namespace {
 
 constexpr std::size_t kPatchChunk = 256;  // patches per forward pass
 
-}  // namespace
+// Moves a landmark, keeping everything else about it.
+void moveTo(core::LandmarkSet& set, core::LandmarkId id, cv::Point2d p) {
+  auto landmark = *set.get(id);
+  landmark.x = p.x;
+  landmark.y = p.y;
+  set.set(id, landmark);
+}
 
+// The hip axis (midpoint of the two femoral heads), when both are present.
 std::optional<cv::Point2d> hipAxisCentre(const core::LandmarkSet& landmarks) {
   const auto& a = landmarks.get(core::LandmarkId::FH_A);
   const auto& b = landmarks.get(core::LandmarkId::FH_P);
   if (!a || !b) return std::nullopt;
   return cv::Point2d(0.5 * (a->x + b->x), 0.5 * (a->y + b->y));
 }
+
+}  // namespace
 
 std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, const std::vector<cv::Mat>& images,
                                                const std::vector<core::LandmarkSet>& centres, int coarseInputHeight,
@@ -34,6 +44,12 @@ std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, cons
     Patch patch;
     double sourcePerPatchPx;
   };
+  struct Hip {
+    bool read = false;  // both heads present: the pair comes from the hip patch
+    cv::Point2d axis, first, second;
+    double axisSpread = 0.0, firstSpread = 0.0, secondSpread = 0.0;
+  };
+  std::vector<Hip> hips(images.size());
   std::vector<Job> jobs;
   for (std::size_t i = 0; i < images.size(); ++i) {
     const double field = fieldSourcePx(images[i].rows, images[i].cols, coarseInputHeight, coarseInputWidth, rc);
@@ -45,6 +61,7 @@ std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, cons
       jobs.push_back({i, info.id, Read::Single, extractPatch(images[i], {c->x, c->y}, field, size), field / size});
     }
     if (axis) {
+      hips[i].read = true;
       const auto patch = extractPatch(images[i], *axis, field, size);
       jobs.push_back({i, kHipAxisChannel, Read::HipAxis, patch, field / size});
       jobs.push_back({i, kHeadSetChannel, Read::HeadSet, patch, field / size});
@@ -52,13 +69,6 @@ std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, cons
   }
   std::vector<core::LandmarkSet> refined = centres;
   if (spreadPx) spreadPx->assign(images.size(), {});
-  struct Hip {
-    cv::Point2d axis, first, second;
-    double axisSpread = 0.0, firstSpread = 0.0, secondSpread = 0.0;
-  };
-  std::vector<Hip> hips(images.size());
-  const auto toNormalised = [size](cv::Point2d q) { return cv::Point2d(2.0 * q.x / size - 1.0, 2.0 * q.y / size - 1.0); };
-  const auto toPatchPx = [size](cv::Point2d n) { return cv::Point2d((n.x + 1.0) * size / 2.0, (n.y + 1.0) * size / 2.0); };
   const bool wasTraining = network.is_training();
   network.eval();
   const torch::InferenceMode guard;
@@ -79,7 +89,7 @@ std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, cons
     for (auto j = start; j < end; ++j) {
       const auto n = j - start;
       const auto& job = jobs[j];
-      const cv::Point2d q((xy[2 * n] + 1.0) * size / 2.0, (xy[2 * n + 1] + 1.0) * size / 2.0);
+      const auto q = normalisedToPatch({xy[2 * n], xy[2 * n + 1]}, size);
       const double sx = std::sqrt(v[2 * n]) * size / 2.0, sy = std::sqrt(v[2 * n + 1]) * size / 2.0;
       const double spread = std::sqrt(0.5 * (sx * sx + sy * sy)) * job.sourcePerPatchPx;
       auto& hip = hips[job.image];
@@ -93,32 +103,25 @@ std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, cons
         const auto& a = *centres[job.image].get(core::LandmarkId::FH_A);
         const auto& b = *centres[job.image].get(core::LandmarkId::FH_P);
         const auto peaks = splitTwoPeaks(probabilities[static_cast<int64_t>(n)][0],
-                                         toNormalised(job.patch.sourceToPatch({a.x, a.y})),
-                                         toNormalised(job.patch.sourceToPatch({b.x, b.y})));
-        hip.first = job.patch.patchToSource(toPatchPx(peaks.first));
-        hip.second = job.patch.patchToSource(toPatchPx(peaks.second));
+                                         patchToNormalised(job.patch.sourceToPatch({a.x, a.y}), size),
+                                         patchToNormalised(job.patch.sourceToPatch({b.x, b.y}), size));
+        hip.first = job.patch.patchToSource(normalisedToPatch(peaks.first, size));
+        hip.second = job.patch.patchToSource(normalisedToPatch(peaks.second, size));
         hip.firstSpread = peaks.firstSpread * size / 2.0 * job.sourcePerPatchPx;
         hip.secondSpread = peaks.secondSpread * size / 2.0 * job.sourcePerPatchPx;
         continue;
       }
-      const auto p = job.patch.patchToSource(q);
-      auto landmark = *refined[job.image].get(job.channel);
-      landmark.x = p.x;
-      landmark.y = p.y;
-      refined[job.image].set(job.channel, landmark);
+      moveTo(refined[job.image], job.channel, job.patch.patchToSource(q));
       if (spreadPx) (*spreadPx)[job.image][core::indexOf(job.channel)] = spread;
     }
   }
   for (std::size_t i = 0; i < images.size(); ++i) {
-    if (!hipAxisCentre(centres[i])) continue;
-    // The pair is placed on the regressed hip axis; the head-set map gives its separation.
     const auto& hip = hips[i];
+    if (!hip.read) continue;
+    // The pair is placed on the regressed hip axis; the head-set map gives its separation.
     const cv::Point2d half = 0.5 * (hip.second - hip.first);
     const auto place = [&](core::LandmarkId id, cv::Point2d p, double peakSpread) {
-      auto landmark = *refined[i].get(id);
-      landmark.x = p.x;
-      landmark.y = p.y;
-      refined[i].set(id, landmark);
+      moveTo(refined[i], id, p);
       if (spreadPx) (*spreadPx)[i][core::indexOf(id)] = std::hypot(hip.axisSpread, peakSpread);
     };
     place(core::LandmarkId::FH_A, hip.axis - half, hip.firstSpread);

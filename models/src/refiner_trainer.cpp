@@ -170,16 +170,16 @@ Batch drawBatch(const std::vector<LabelledImage>& images, const RefinerTrainConf
   auto v = visible.accessor<float, 2>();
   auto hd = heads.accessor<float, 3>();
   auto hm = headMask.accessor<float, 1>();
-  const auto normalised = [size](cv::Point2d q) { return cv::Point2d(2.0 * q.x / size - 1.0, 2.0 * q.y / size - 1.0); };
+  const auto normalised = [size](cv::Point2d q) { return patchToNormalised(q, size); };
   const auto inside = [size](cv::Point2d q) { return q.x >= 1.0 && q.x <= size - 1.0 && q.y >= 1.0 && q.y <= size - 1.0; };
   while (static_cast<int>(inputs.size()) < c.batchSize) {
     const auto& image = images[pickImage(rng)];
     const double field = fieldSourcePx(image.grey8.rows, image.grey8.cols, c.coarseInputHeight, c.coarseInputWidth, c.refiner);
     const double perInput = field / c.refiner.fieldInputPx;
     const auto b = static_cast<int64_t>(inputs.size());
-    const auto& headA = image.landmarks.get(core::LandmarkId::FH_A);
-    const auto& headP = image.landmarks.get(core::LandmarkId::FH_P);
     if (unit(rng) < c.hipPatchFraction) {
+      const auto& headA = image.landmarks.get(core::LandmarkId::FH_A);
+      const auto& headP = image.landmarks.get(core::LandmarkId::FH_P);
       if (!headA || !headP) continue;
       const cv::Point2d a(headA->x, headA->y), p(headP->x, headP->y);
       auto hipRanges = c.augmentation;

@@ -43,6 +43,10 @@ struct Patch {
   cv::Point2d patchToSource(cv::Point2d q) const;
 };
 
+// Patch continuous pixel coordinates <-> the normalised (-1, 1) units of DSNT on the patch.
+cv::Point2d patchToNormalised(cv::Point2d q, int patchSize);
+cv::Point2d normalisedToPatch(cv::Point2d n, int patchSize);
+
 Patch extractPatch(const cv::Mat& grey8, cv::Point2d centre, double fieldPx, int patchSize,
                    const PatchAugmentation& augmentation = {});
 

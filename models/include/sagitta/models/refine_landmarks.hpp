@@ -3,7 +3,6 @@
 #pragma once
 
 #include <array>
-#include <optional>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -14,13 +13,10 @@
 
 namespace sagitta::models {
 
-// The hip axis (midpoint of the two femoral heads), when both are present.
-std::optional<cv::Point2d> hipAxisCentre(const core::LandmarkSet& landmarks);
-
 // Refines every landmark of `centres` (source pixels of `grey8`) with one patch each, reading
 // channel k of the patch of landmark k; the femoral heads come from one patch on the hip axis
-// (head_pair.hpp), and a head without its pair is left where it is. spreadPx (optional): the heatmap spread per landmark,
-// source pixels. Batches all patches of all images through the network.
+// (head_pair.hpp), and a head without its pair is left where it is. spreadPx (optional): the
+// heatmap spread per landmark, source pixels. Batches all patches of all images through the network.
 std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, const std::vector<cv::Mat>& images,
                                                const std::vector<core::LandmarkSet>& centres, int coarseInputHeight,
                                                int coarseInputWidth, const torch::Device& device,
