@@ -256,6 +256,38 @@ TEST(RefineLandmarks, ReadsBothHeadsFromTheHipAndLeavesALoneHeadWhereItIs) {
   EXPECT_NEAR(alone.get(core::LandmarkId::L3_C)->x, both.get(core::LandmarkId::L3_C)->x, 1e-4);  // batch size only
 }
 
+TEST(RefineLandmarks, CutsTheHipPatchAtItsOwnScale) {
+  // The architecture does not depend on the field, so the same weights can read the film at
+  // two fields: a hip scale of 2 over 16 CPN input px reads the hip exactly as 32 px does.
+  torch::manual_seed(4);
+  auto wide = tinyRefiner();
+  wide.hipFieldScale = 2.0;
+  RefinerNetwork network(wide);
+  cv::Mat film(600, 240, CV_8UC1);
+  cv::randu(film, 0, 255);
+  core::LandmarkSet centres;
+  centres.set(core::LandmarkId::FH_A, {120.0, 400.0, std::nullopt});
+  centres.set(core::LandmarkId::FH_P, {110.0, 410.0, std::nullopt});
+  centres.set(core::LandmarkId::L3_C, {100.0, 300.0, std::nullopt});
+  const auto scaled = refineLandmarks(*network, {film}, {centres}, 128, 64, torch::kCPU)[0];
+  auto common = tinyRefiner();
+  common.fieldInputPx = 32.0;
+  RefinerNetwork same(common);
+  torch::NoGradGuard noGrad;
+  const auto from = network->parameters();
+  const auto to = same->parameters();
+  for (std::size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+  const auto reference = refineLandmarks(*same, {film}, {centres}, 128, 64, torch::kCPU)[0];
+  for (const auto id : {core::LandmarkId::FH_A, core::LandmarkId::FH_P}) {
+    EXPECT_NEAR(scaled.get(id)->x, reference.get(id)->x, 1e-6);
+    EXPECT_NEAR(scaled.get(id)->y, reference.get(id)->y, 1e-6);
+  }
+  // The other landmarks keep the common field, 16 px, and so differ from a 32 px read.
+  EXPECT_GT(std::abs(scaled.get(core::LandmarkId::L3_C)->x - reference.get(core::LandmarkId::L3_C)->x) +
+                std::abs(scaled.get(core::LandmarkId::L3_C)->y - reference.get(core::LandmarkId::L3_C)->y),
+            1e-3);
+}
+
 std::string refinerConfig(const fs::path& out, int epochs) {
   return R"({"kind": "refiner", "name": "tiny-refiner", "output": ")" + out.string() + R"(",
     "refiner": {"patch_size": 32, "field_input_px": 16, "base_channels": 4, "pyramid_channels": 8,
@@ -299,13 +331,21 @@ TEST(RefinerConfig, ParsesAndRefusesMistakes) {
   bad = json;
   bad["augmentation"]["hip_patch_fraction"] = 1.5;
   refused(bad);
+  for (const double scale : {0.5, 4.5}) {
+    bad = json;
+    bad["refiner"]["hip_field_scale"] = scale;
+    refused(bad);
+  }
+  EXPECT_EQ(c.refiner.hipFieldScale, 1.0);
   auto withHip = json;
   withHip["augmentation"]["hip_patch_fraction"] = 0.25;
   withHip["augmentation"]["hip_centre_jitter_input_px"] = 5;
   withHip["training"]["initial_weights"] = "weights/best.pt";
+  withHip["refiner"]["hip_field_scale"] = 2.0;
   const auto parsed = parseRefinerConfig(withHip.dump(), "/base");
   EXPECT_EQ(parsed.hipPatchFraction, 0.25);
   EXPECT_EQ(parsed.hipJitterInputPx, 5.0);
+  EXPECT_EQ(parsed.refiner.hipFieldScale, 2.0);
   bad = withHip;
   bad["augmentation"]["hip_centre_jitter_input_px"] = 7;  // beyond the clip of 6
   refused(bad);
@@ -378,6 +418,19 @@ TEST(RefinerBundle, TheEngineRefinesWhatTheMembersFound) {
   ASSERT_TRUE(loaded.manifest.refiner.has_value());
   EXPECT_EQ(loaded.manifest.refiner->sha256, fileSha256((refined / "refiner.pt").string()));
   EXPECT_EQ(manifestFromJson(manifestToJson(loaded.manifest)).refiner->network.patchSize, 32);
+  {
+    // The hip scale travels with the bundle; a format 3 refiner, which has none, reads the hip
+    // at the common field; a scale outside 1 to 4 is refused.
+    auto manifest = loaded.manifest;
+    manifest.refiner->network.hipFieldScale = 2.5;
+    auto json = nlohmann::json::parse(manifestToJson(manifest));
+    EXPECT_EQ(manifestFromJson(json.dump()).refiner->network.hipFieldScale, 2.5);
+    json["refiner"]["network"].erase("hip_field_scale");
+    json["format_version"] = 3;
+    EXPECT_EQ(manifestFromJson(json.dump()).refiner->network.hipFieldScale, 1.0);
+    json["refiner"]["network"]["hip_field_scale"] = 0.5;
+    EXPECT_THROW(manifestFromJson(json.dump()), BundleError);
+  }
 
   cv::Mat film(1000, 400, CV_8U, cv::Scalar(60));
   cv::rectangle(film, {150, 200}, {260, 800}, cv::Scalar(200), cv::FILLED);

@@ -51,7 +51,7 @@ Json refinerJson(const BundleRefiner& r) {
               {"passes", r.passes},
               {"network", {{"patch_size", r.network.patchSize}, {"field_input_px", r.network.fieldInputPx},
                            {"base_channels", r.network.baseChannels}, {"pyramid_channels", r.network.pyramidChannels},
-                           {"landmarks", r.network.landmarks}}}};
+                           {"hip_field_scale", r.network.hipFieldScale}, {"landmarks", r.network.landmarks}}}};
 }
 
 BundleRefiner refinerFromJson(const Json& j) {
@@ -68,9 +68,11 @@ BundleRefiner refinerFromJson(const Json& j) {
   r.network.baseChannels = n.at("base_channels").get<int64_t>();
   r.network.pyramidChannels = n.at("pyramid_channels").get<int64_t>();
   r.network.landmarks = n.at("landmarks").get<int64_t>();
+  r.network.hipFieldScale = n.value("hip_field_scale", 1.0);  // format 3 refiners: one field for all
   if (r.network.patchSize < 16 || r.network.patchSize > 512 || r.network.patchSize % 8 != 0 ||
       !(r.network.fieldInputPx >= 1.0 && r.network.fieldInputPx <= 1024.0) || r.network.baseChannels < 1 ||
-      r.network.baseChannels > 512 || r.network.pyramidChannels < 1 || r.network.pyramidChannels > 1024) {
+      r.network.baseChannels > 512 || r.network.pyramidChannels < 1 || r.network.pyramidChannels > 1024 ||
+      !(r.network.hipFieldScale >= 1.0 && r.network.hipFieldScale <= 4.0)) {
     throw BundleError("the refiner's network configuration is out of range");
   }
   return r;

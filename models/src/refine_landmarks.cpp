@@ -62,9 +62,10 @@ std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, cons
     }
     if (axis) {
       hips[i].read = true;
-      const auto patch = extractPatch(images[i], *axis, field, size);
-      jobs.push_back({i, kHipAxisChannel, Read::HipAxis, patch, field / size});
-      jobs.push_back({i, kHeadSetChannel, Read::HeadSet, patch, field / size});
+      const double hipField = field * rc.hipFieldScale;
+      const auto patch = extractPatch(images[i], *axis, hipField, size);
+      jobs.push_back({i, kHipAxisChannel, Read::HipAxis, patch, hipField / size});
+      jobs.push_back({i, kHeadSetChannel, Read::HeadSet, patch, hipField / size});
     }
   }
   std::vector<core::LandmarkSet> refined = centres;

@@ -57,6 +57,7 @@ RefinerTrainConfig parseRefinerConfig(const std::string& text, const std::string
     r.read("field_input_px", c.refiner.fieldInputPx);
     r.read("base_channels", c.refiner.baseChannels);
     r.read("pyramid_channels", c.refiner.pyramidChannels);
+    r.read("hip_field_scale", c.refiner.hipFieldScale);
     r.read("coarse_input_height", c.coarseInputHeight);
     r.read("coarse_input_width", c.coarseInputWidth);
     r.read("render_rows", c.renderRows);
@@ -65,6 +66,7 @@ RefinerTrainConfig parseRefinerConfig(const std::string& text, const std::string
     requireRange(c.refiner.fieldInputPx >= 4.0 && c.refiner.fieldInputPx <= 256.0, "refiner.field_input_px");
     requireRange(c.refiner.baseChannels >= 4 && c.refiner.baseChannels <= 128, "refiner.base_channels");
     requireRange(c.refiner.pyramidChannels >= 4 && c.refiner.pyramidChannels <= 256, "refiner.pyramid_channels");
+    requireRange(c.refiner.hipFieldScale >= 1.0 && c.refiner.hipFieldScale <= 4.0, "refiner.hip_field_scale (1 to 4)");
     requireRange(c.coarseInputHeight >= 64 && c.coarseInputWidth >= 32 && c.coarseInputHeight <= 4096 &&
                      c.coarseInputWidth <= 4096, "refiner.coarse_input size");
     requireRange(c.renderRows >= c.coarseInputHeight && c.renderRows <= 16384, "refiner.render_rows");
@@ -185,7 +187,7 @@ Batch drawBatch(const std::vector<LabelledImage>& images, const RefinerTrainConf
       auto hipRanges = c.augmentation;
       if (c.hipJitterInputPx >= 0.0) hipRanges.centreJitterInputPx = c.hipJitterInputPx;
       const cv::Point2d centre = 0.5 * ((a + offsetDraw(hipRanges, perInput, rng)) + (p + offsetDraw(hipRanges, perInput, rng)));
-      const auto patch = extractPatch(image.grey8, centre, field, size, c.augmentation.draw(rng));
+      const auto patch = extractPatch(image.grey8, centre, field * c.refiner.hipFieldScale, size, c.augmentation.draw(rng));
       const auto qa = patch.sourceToPatch(a), qp = patch.sourceToPatch(p), axis = patch.sourceToPatch(0.5 * (a + p));
       const auto j = static_cast<int64_t>(core::indexOf(kHipAxisChannel));
       t[b][j][0] = static_cast<float>(normalised(axis).x);
@@ -261,7 +263,8 @@ TrainResult trainRefiner(const RefinerTrainConfig& c, const std::string& configT
   const auto data = loadLabelledData(c.phantom, c.folder, c.renderRows, c.renderRows, dataLog);
   run.log(dataLog.str().substr(0, dataLog.str().size() - 1));
   run.log("refiner: " + std::to_string(parameterCount(*network)) + " parameters, patch " +
-          std::to_string(c.refiner.patchSize) + " px over " + std::to_string(c.refiner.fieldInputPx) + " CPN input px (" +
+          std::to_string(c.refiner.patchSize) + " px over " + std::to_string(c.refiner.fieldInputPx) + " CPN input px (hip x" +
+          std::to_string(c.refiner.hipFieldScale) + ", " +
           std::to_string(c.coarseInputHeight) + "x" + std::to_string(c.coarseInputWidth) + "), device " +
           describeDevice(device) + ", " + std::to_string(c.threads) + " threads");
   const auto centres = offsetCentres(data.validation, c, c.seed * 7919U + 1U);

@@ -19,8 +19,9 @@ namespace sagitta::models {
 
 // Version 2 added the optional local refiner; version 3 changed how the refiner reads the
 // femoral heads (one hip-axis patch, head_pair.hpp), so a version 2 refiner is refused. Bundles
-// without a refiner load at any version from 1.
-inline constexpr int kBundleFormatVersion = 3;
+// without a refiner load at any version from 1. Version 4 added the refiner's hip_field_scale
+// (a version 3 refiner reads the hip at the common field); a reader of version 3 would ignore it.
+inline constexpr int kBundleFormatVersion = 4;
 inline constexpr int kRefinerFormatVersion = 3;
 inline constexpr int kOldestBundleFormatVersion = 1;
 inline constexpr const char* kNormalisation =

@@ -16,6 +16,10 @@ struct RefinerConfig {
   double fieldInputPx = 32.0;     // patch side on the film, in CPN input pixels
   int64_t baseChannels = 16;      // stem width; the three strided blocks use 2x, 4x, 4x
   int64_t pyramidChannels = 32;   // top-down pathway and head width
+  // The hip patch (head_pair.hpp) is this many times wider: the femoral heads are circles of
+  // 21-26 mm radius up to 30 mm apart, wider than the field that suits a vertebral corner, and
+  // their centres are read from the whole circles.
+  double hipFieldScale = 1.0;
 };
 
 // Side of the patch in source pixels for a film of this size and a CPN input of this size
