@@ -193,6 +193,34 @@ TEST(HeadPair, TwoMeansFindsBothPeaksAndKeepsTheLabels) {
   EXPECT_LT(std::hypot(single.second.x - a.x, single.second.y - a.y), 2.0 / 32.0);
 }
 
+TEST(HeadPair, TheMajorAxisGivesTheDirectionOfOverlappingPeaks) {
+  // Two peaks two heatmap pixels apart along 30 deg, each 1.5 px wide: one blob, elongated.
+  const double angle = 30.0 * M_PI / 180.0, half = 1.0 / 32.0;
+  const cv::Point2d d(half * std::cos(angle), half * std::sin(angle)), centre(0.1, -0.05);
+  const auto map = peaks({centre + d, centre - d}, 32, 1.5);
+  const auto axis = majorAxis(map);
+  EXPECT_NEAR(std::abs(std::atan2(axis.y, axis.x)) * 180.0 / M_PI, 30.0, 1.0);
+  // Starts 60 deg off: the 2-means follows them, the pair read keeps the map's direction, with
+  // the first result on the first start's side.
+  const cv::Point2d off(0.05 * std::cos(angle + 1.05), 0.05 * std::sin(angle + 1.05));
+  const auto direction = [](const TwoPeaks& p) {
+    return std::atan2(p.first.y - p.second.y, p.first.x - p.second.x) * 180.0 / M_PI;
+  };
+  const auto split = splitTwoPeaks(map, centre + off, centre - off);
+  const auto read = readHeadPair(map, centre + off, centre - off);
+  EXPECT_GT(std::abs(direction(split) - 30.0), 10.0);
+  EXPECT_NEAR(direction(read), 30.0, 1.0);
+  const auto swapped = readHeadPair(map, centre - off, centre + off);
+  EXPECT_NEAR(direction(swapped), -150.0, 1.0);
+  // A single round peak has no axis: the pair read is the 2-means's.
+  const auto round = peaks({centre}, 32, 1.5);
+  EXPECT_EQ(majorAxis(round), cv::Point2d(0.0, 0.0));
+  const auto single = readHeadPair(round, centre + off, centre - off);
+  const auto same = splitTwoPeaks(round, centre + off, centre - off);
+  EXPECT_EQ(single.first, same.first);
+  EXPECT_EQ(single.second, same.second);
+}
+
 TEST(HeadPair, LossRewardsTwoPeaksOverOneBetweenAndCountsMaskedSamplesOnly) {
   LossConfig c;
   c.inputWidth = c.inputHeight = 64.0;

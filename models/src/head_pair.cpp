@@ -81,4 +81,44 @@ TwoPeaks splitTwoPeaks(const torch::Tensor& probabilities, cv::Point2d firstStar
   return {c[0], c[1], spread[0], spread[1]};
 }
 
+cv::Point2d majorAxis(const torch::Tensor& probabilities) {
+  const auto p = probabilities.to(torch::kCPU).to(torch::kDouble).contiguous();
+  const auto h = p.size(0), w = p.size(1);
+  const auto* v = p.data_ptr<double>();
+  const auto xAxis = normalisedAxis(w, p.options()), yAxis = normalisedAxis(h, p.options());
+  const auto* xs = xAxis.data_ptr<double>();
+  const auto* ys = yAxis.data_ptr<double>();
+  double mass = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0;
+  for (int64_t r = 0; r < h; ++r) {
+    for (int64_t c = 0; c < w; ++c) {
+      const double m = v[r * w + c], x = xs[c], y = ys[r];
+      mass += m;
+      sx += m * x;
+      sy += m * y;
+      sxx += m * x * x;
+      syy += m * y * y;
+      sxy += m * x * y;
+    }
+  }
+  if (mass <= 1e-12) return {0.0, 0.0};
+  const double mx = sx / mass, my = sy / mass;
+  const double cxx = sxx / mass - mx * mx, cyy = syy / mass - my * my, cxy = sxy / mass - mx * my;
+  const double root = std::sqrt(0.25 * (cxx - cyy) * (cxx - cyy) + cxy * cxy);
+  if (root <= 1e-6 * (cxx + cyy)) return {0.0, 0.0};  // isotropic (to rounding): no axis
+  const double major = 0.5 * (cxx + cyy) + root;
+  // Eigenvector of [[cxx, cxy], [cxy, cyy]] for the larger eigenvalue.
+  cv::Point2d axis = std::abs(cxy) > 1e-15 ? cv::Point2d(major - cyy, cxy) : (cxx >= cyy ? cv::Point2d(1, 0) : cv::Point2d(0, 1));
+  return axis * (1.0 / std::hypot(axis.x, axis.y));
+}
+
+TwoPeaks readHeadPair(const torch::Tensor& probabilities, cv::Point2d firstStart, cv::Point2d secondStart) {
+  const auto peaks = splitTwoPeaks(probabilities, firstStart, secondStart);
+  auto axis = majorAxis(probabilities);
+  if (axis.x == 0.0 && axis.y == 0.0) return peaks;
+  const cv::Point2d split = peaks.first - peaks.second;
+  if (axis.dot(split) < 0.0) axis = -axis;  // the 2-means keeps the labels
+  const cv::Point2d half = 0.5 * split.dot(axis) * axis, centre = 0.5 * (peaks.first + peaks.second);
+  return {centre + half, centre - half, peaks.firstSpread, peaks.secondSpread};
+}
+
 }  // namespace sagitta::models

@@ -103,7 +103,7 @@ std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, cons
         // The 2-means starts from the heads found so far, so each head keeps its label.
         const auto& a = *centres[job.image].get(core::LandmarkId::FH_A);
         const auto& b = *centres[job.image].get(core::LandmarkId::FH_P);
-        const auto peaks = splitTwoPeaks(probabilities[static_cast<int64_t>(n)][0],
+        const auto peaks = readHeadPair(probabilities[static_cast<int64_t>(n)][0],
                                          patchToNormalised(job.patch.sourceToPatch({a.x, a.y}), size),
                                          patchToNormalised(job.patch.sourceToPatch({b.x, b.y}), size));
         hip.first = job.patch.patchToSource(normalisedToPatch(peaks.first, size));
