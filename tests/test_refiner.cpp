@@ -254,15 +254,26 @@ RefinerConfig tinyRefiner() {
   return r;
 }
 
-TEST(RefineLandmarks, ReadsBothHeadsFromTheHipAndLeavesALoneHeadWhereItIs) {
-  torch::manual_seed(3);
-  RefinerNetwork network(tinyRefiner());
+// A 600 x 240 noise film, and centres for both heads and one vertebra on it.
+cv::Mat noiseFilm() {
   cv::Mat film(600, 240, CV_8UC1);
   cv::randu(film, 0, 255);
+  return film;
+}
+
+core::LandmarkSet hipAndL3() {
   core::LandmarkSet centres;
   centres.set(core::LandmarkId::FH_A, {120.0, 400.0, std::nullopt});
   centres.set(core::LandmarkId::FH_P, {110.0, 410.0, std::nullopt});
   centres.set(core::LandmarkId::L3_C, {100.0, 300.0, std::nullopt});
+  return centres;
+}
+
+TEST(RefineLandmarks, ReadsBothHeadsFromTheHipAndLeavesALoneHeadWhereItIs) {
+  torch::manual_seed(3);
+  RefinerNetwork network(tinyRefiner());
+  const auto film = noiseFilm();
+  const auto centres = hipAndL3();
   std::vector<std::array<double, core::kLandmarkCount>> spreads;
   const auto both = refineLandmarks(*network, {film}, {centres}, 128, 64, torch::kCPU, &spreads)[0];
   // With both heads present the pair is read from the hip patch: both move, with a spread.
@@ -291,12 +302,8 @@ TEST(RefineLandmarks, CutsTheHipPatchAtItsOwnScale) {
   auto wide = tinyRefiner();
   wide.hipFieldScale = 2.0;
   RefinerNetwork network(wide);
-  cv::Mat film(600, 240, CV_8UC1);
-  cv::randu(film, 0, 255);
-  core::LandmarkSet centres;
-  centres.set(core::LandmarkId::FH_A, {120.0, 400.0, std::nullopt});
-  centres.set(core::LandmarkId::FH_P, {110.0, 410.0, std::nullopt});
-  centres.set(core::LandmarkId::L3_C, {100.0, 300.0, std::nullopt});
+  const auto film = noiseFilm();
+  const auto centres = hipAndL3();
   const auto scaled = refineLandmarks(*network, {film}, {centres}, 128, 64, torch::kCPU)[0];
   auto common = tinyRefiner();
   common.fieldInputPx = 32.0;

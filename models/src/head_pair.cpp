@@ -37,13 +37,32 @@ HeadSetTerms headSetLoss(const torch::Tensor& probabilities, const torch::Tensor
   return {(wingTotal * weight).sum() / count, (js * weight).sum() / count};
 }
 
+namespace {
+
+// A [H, W] map on the CPU in double, with the normalised coordinates of its columns and rows.
+struct MapGrid {
+  explicit MapGrid(const torch::Tensor& probabilities)
+      : map(probabilities.to(torch::kCPU).to(torch::kDouble).contiguous()),
+        h(map.size(0)),
+        w(map.size(1)),
+        xAxis(normalisedAxis(w, map.options())),
+        yAxis(normalisedAxis(h, map.options())) {}
+  const double* values() const { return map.data_ptr<double>(); }
+  const double* xs() const { return xAxis.data_ptr<double>(); }
+  const double* ys() const { return yAxis.data_ptr<double>(); }
+  torch::Tensor map;
+  int64_t h, w;
+  torch::Tensor xAxis, yAxis;
+};
+
+}  // namespace
+
 TwoPeaks splitTwoPeaks(const torch::Tensor& probabilities, cv::Point2d firstStart, cv::Point2d secondStart) {
-  const auto p = probabilities.to(torch::kCPU).to(torch::kDouble).contiguous();
-  const auto h = p.size(0), w = p.size(1);
-  const auto* v = p.data_ptr<double>();
-  const auto xAxis = normalisedAxis(w, p.options()), yAxis = normalisedAxis(h, p.options());
-  const auto* xs = xAxis.data_ptr<double>();
-  const auto* ys = yAxis.data_ptr<double>();
+  const MapGrid grid(probabilities);
+  const auto h = grid.h, w = grid.w;
+  const auto* v = grid.values();
+  const auto* xs = grid.xs();
+  const auto* ys = grid.ys();
   // Coincident starts cannot split the map: open them half a heatmap pixel apart along x.
   if (std::hypot(firstStart.x - secondStart.x, firstStart.y - secondStart.y) < 1.0 / static_cast<double>(w)) {
     const cv::Point2d centre = 0.5 * (firstStart + secondStart), half(0.5 / static_cast<double>(w), 0.0);
@@ -82,12 +101,11 @@ TwoPeaks splitTwoPeaks(const torch::Tensor& probabilities, cv::Point2d firstStar
 }
 
 cv::Point2d majorAxis(const torch::Tensor& probabilities) {
-  const auto p = probabilities.to(torch::kCPU).to(torch::kDouble).contiguous();
-  const auto h = p.size(0), w = p.size(1);
-  const auto* v = p.data_ptr<double>();
-  const auto xAxis = normalisedAxis(w, p.options()), yAxis = normalisedAxis(h, p.options());
-  const auto* xs = xAxis.data_ptr<double>();
-  const auto* ys = yAxis.data_ptr<double>();
+  const MapGrid grid(probabilities);
+  const auto h = grid.h, w = grid.w;
+  const auto* v = grid.values();
+  const auto* xs = grid.xs();
+  const auto* ys = grid.ys();
   double mass = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0;
   for (int64_t r = 0; r < h; ++r) {
     for (int64_t c = 0; c < w; ++c) {
