@@ -72,7 +72,7 @@ BundleRefiner refinerFromJson(const Json& j) {
   if (r.network.patchSize < 16 || r.network.patchSize > 512 || r.network.patchSize % 8 != 0 ||
       !(r.network.fieldInputPx >= 1.0 && r.network.fieldInputPx <= 1024.0) || r.network.baseChannels < 1 ||
       r.network.baseChannels > 512 || r.network.pyramidChannels < 1 || r.network.pyramidChannels > 1024 ||
-      !(r.network.hipFieldScale >= 1.0 && r.network.hipFieldScale <= 4.0)) {
+      !(r.network.hipFieldScale >= 1.0 && r.network.hipFieldScale <= kMaxHipFieldScale)) {
     throw BundleError("the refiner's network configuration is out of range");
   }
   return r;

@@ -55,10 +55,7 @@ struct MapGrid {
   torch::Tensor xAxis, yAxis;
 };
 
-}  // namespace
-
-TwoPeaks splitTwoPeaks(const torch::Tensor& probabilities, cv::Point2d firstStart, cv::Point2d secondStart) {
-  const MapGrid grid(probabilities);
+TwoPeaks splitGrid(const MapGrid& grid, cv::Point2d firstStart, cv::Point2d secondStart) {
   const auto h = grid.h, w = grid.w;
   const auto* v = grid.values();
   const auto* xs = grid.xs();
@@ -100,8 +97,7 @@ TwoPeaks splitTwoPeaks(const torch::Tensor& probabilities, cv::Point2d firstStar
   return {c[0], c[1], spread[0], spread[1]};
 }
 
-cv::Point2d majorAxis(const torch::Tensor& probabilities) {
-  const MapGrid grid(probabilities);
+cv::Point2d majorAxisOfGrid(const MapGrid& grid) {
   const auto h = grid.h, w = grid.w;
   const auto* v = grid.values();
   const auto* xs = grid.xs();
@@ -129,9 +125,18 @@ cv::Point2d majorAxis(const torch::Tensor& probabilities) {
   return axis * (1.0 / std::hypot(axis.x, axis.y));
 }
 
+}  // namespace
+
+TwoPeaks splitTwoPeaks(const torch::Tensor& probabilities, cv::Point2d firstStart, cv::Point2d secondStart) {
+  return splitGrid(MapGrid(probabilities), firstStart, secondStart);
+}
+
+cv::Point2d majorAxis(const torch::Tensor& probabilities) { return majorAxisOfGrid(MapGrid(probabilities)); }
+
 TwoPeaks readHeadPair(const torch::Tensor& probabilities, cv::Point2d firstStart, cv::Point2d secondStart) {
-  const auto peaks = splitTwoPeaks(probabilities, firstStart, secondStart);
-  auto axis = majorAxis(probabilities);
+  const MapGrid grid(probabilities);  // one copy to the CPU for both readings
+  const auto peaks = splitGrid(grid, firstStart, secondStart);
+  auto axis = majorAxisOfGrid(grid);
   if (axis.x == 0.0 && axis.y == 0.0) return peaks;
   const cv::Point2d split = peaks.first - peaks.second;
   if (axis.dot(split) < 0.0) axis = -axis;  // the 2-means keeps the labels

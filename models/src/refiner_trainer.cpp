@@ -66,7 +66,8 @@ RefinerTrainConfig parseRefinerConfig(const std::string& text, const std::string
     requireRange(c.refiner.fieldInputPx >= 4.0 && c.refiner.fieldInputPx <= 256.0, "refiner.field_input_px");
     requireRange(c.refiner.baseChannels >= 4 && c.refiner.baseChannels <= 128, "refiner.base_channels");
     requireRange(c.refiner.pyramidChannels >= 4 && c.refiner.pyramidChannels <= 256, "refiner.pyramid_channels");
-    requireRange(c.refiner.hipFieldScale >= 1.0 && c.refiner.hipFieldScale <= 4.0, "refiner.hip_field_scale (1 to 4)");
+    requireRange(c.refiner.hipFieldScale >= 1.0 && c.refiner.hipFieldScale <= kMaxHipFieldScale,
+                 "refiner.hip_field_scale (1 to " + std::to_string(static_cast<int>(kMaxHipFieldScale)) + ")");
     requireRange(c.coarseInputHeight >= 64 && c.coarseInputWidth >= 32 && c.coarseInputHeight <= 4096 &&
                      c.coarseInputWidth <= 4096, "refiner.coarse_input size");
     requireRange(c.renderRows >= c.coarseInputHeight && c.renderRows <= 16384, "refiner.render_rows");

@@ -19,8 +19,10 @@ struct RefinerConfig {
   // The hip patch (head_pair.hpp) is this many times wider: the femoral heads are circles of
   // 21-26 mm radius up to 30 mm apart, wider than the field that suits a vertebral corner, and
   // their centres are read from the whole circles.
-  double hipFieldScale = 1.0;
+  double hipFieldScale = 1.0;     // 1 to kMaxHipFieldScale
 };
+
+inline constexpr double kMaxHipFieldScale = 4.0;
 
 // Side of the patch in source pixels for a film of this size and a CPN input of this size
 // (the letterbox scale of InputGeometry::fit).
