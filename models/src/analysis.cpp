@@ -5,9 +5,27 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sagitta/core/errors.hpp"
+#include "sagitta/core/fail_closed.hpp"
 #include "sagitta/core/measurement_json.hpp"
 
 namespace sagitta::models {
+
+FailClosedMeasurement measureFailClosed(const core::LandmarkSet& landmarks, const core::Calibration& calibration) {
+  FailClosedMeasurement result;
+  try {
+    result.measurement = core::measure(landmarks, calibration);
+  } catch (const core::Error& e) {
+    // Upside down, facing undetermined, nothing measurable: the landmarks are not a spine.
+    result.reasons.push_back(std::string("the landmarks found cannot be measured: ") + e.what());
+    return result;
+  }
+  const auto verdict = core::applyFailClosed(result.measurement);
+  result.accepted = !verdict.refused;
+  result.reasons = verdict.reasons;
+  result.withheld = verdict.withheld;
+  return result;
+}
 
 Analysis analyse(InferenceEngine& engine, const dicom::Radiograph& radiograph) {
   using Clock = std::chrono::steady_clock;
@@ -26,8 +44,15 @@ Analysis analyse(InferenceEngine& engine, const dicom::Radiograph& radiograph) {
   a.report.landmarks.image = {info.columns, info.rows, info.calibration};
   a.report.landmarks.landmarks = a.prediction.landmarks;
   if (!a.accepted) return a;
-  a.report.measurement = core::measure(a.prediction.landmarks, info.calibration);
+  const auto decision = measureFailClosed(a.prediction.landmarks, info.calibration);
   a.measurementSeconds = std::chrono::duration<double>(Clock::now() - t1).count();
+  if (!decision.accepted) {
+    a.accepted = false;
+    a.reasons = decision.reasons;
+    return a;
+  }
+  a.report.measurement = decision.measurement;
+  a.withheld = decision.withheld;
   return a;
 }
 
@@ -35,6 +60,9 @@ std::string analysisToJson(const Analysis& a) {
   nlohmann::ordered_json root;
   root["accepted"] = a.accepted;
   root["reasons"] = a.reasons;
+  std::vector<std::string> withheld;
+  for (const auto id : a.withheld) withheld.emplace_back(core::parameterInfo(id).key);
+  if (a.accepted) root["withheld"] = withheld;
   root["model"] = {{"name", a.report.model.name}, {"version", a.report.model.version}, {"sha256", a.report.model.sha256}};
   root["median_heatmap_spread_px"] = a.prediction.medianSpreadInputPx;
   root["landmarks"] = nlohmann::ordered_json::parse(core::landmarksToJson(a.report.landmarks));

@@ -151,7 +151,8 @@ std::string manifestToJson(const BundleManifest& m) {
        {{"min_aspect", m.gate.minAspect},
         {"max_median_spread_px", m.gate.maxMedianSpreadPx},
         {"min_contrast", m.gate.minContrast},
-        {"min_span_fraction", m.gate.minSpanFraction}}},
+        {"min_span_fraction", m.gate.minSpanFraction},
+        {"max_frontal_symmetry", m.gate.maxFrontalSymmetry}}},
       {"training", Json::parse(m.trainingJson)},
       {"metrics", Json::parse(m.metricsJson)},
       {"source_commit", m.sourceCommit}};
@@ -221,6 +222,7 @@ BundleManifest manifestFromJson(const std::string& text) {
     m.gate.maxMedianSpreadPx = g.at("max_median_spread_px").get<double>();
     m.gate.minContrast = g.at("min_contrast").get<double>();
     m.gate.minSpanFraction = g.at("min_span_fraction").get<double>();
+    m.gate.maxFrontalSymmetry = g.value("max_frontal_symmetry", GateThresholds{}.maxFrontalSymmetry);
     m.trainingJson = root.value("training", Json::object()).dump();
     m.metricsJson = root.value("metrics", Json::object()).dump();
     m.sourceCommit = root.value("source_commit", std::string());

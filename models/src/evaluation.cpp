@@ -6,18 +6,28 @@
 #include <cmath>
 #include <filesystem>
 
-#include <opencv2/imgcodecs.hpp>
 
 #include "sagitta/core/errors.hpp"
 #include "sagitta/core/landmarks_json.hpp"
 #include "sagitta/core/measurement.hpp"
+#include "sagitta/dicom/input_image.hpp"
 #include "sagitta/dicom/radiograph.hpp"
+#include "sagitta/models/analysis.hpp"
 #include "sagitta/models/errors.hpp"
 #include "sagitta/models/read_file.hpp"
 
 namespace sagitta::models {
 namespace fs = std::filesystem;
 namespace {
+
+// NAME.dcm, NAME.png, NAME.jpg or NAME.jpeg beside NAME.json; empty when none.
+fs::path imageBeside(const fs::path& json) {
+  for (const char* extension : {".dcm", ".png", ".jpg", ".jpeg"}) {
+    const auto candidate = fs::path(json).replace_extension(extension);
+    if (fs::exists(candidate)) return candidate;
+  }
+  return {};
+}
 
 std::array<double, core::kParameterCount> values(const core::Measurement& m) {
   std::array<double, core::kParameterCount> v{};
@@ -77,12 +87,11 @@ Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, co
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(folder)) {
     const auto& p = entry.path();
-    if (p.extension() == ".json" &&
-        (fs::exists(fs::path(p).replace_extension(".dcm")) || fs::exists(fs::path(p).replace_extension(".png")))) {
-      files.push_back(p);
-    }
+    if (p.extension() == ".json" && !imageBeside(p).empty()) files.push_back(p);
   }
-  if (files.empty()) throw ConfigError("evaluation folder " + folder + " has no NAME.json beside a NAME.dcm or NAME.png");
+  if (files.empty()) {
+    throw ConfigError("evaluation folder " + folder + " has no NAME.json beside a NAME.dcm, NAME.png or NAME.jpg");
+  }
   std::sort(files.begin(), files.end());
   Evaluation evaluation;
   std::vector<ImageErrors> accepted;
@@ -90,16 +99,16 @@ Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, co
     const auto text = readWholeFile(json.string());
     if (!text) throw ConfigError("cannot read " + json.string());
     const auto truth = core::parseLandmarksJson(*text);
+    const auto imagePath = imageBeside(json);
     cv::Mat grey8;
     core::Calibration calibration = truth.image.calibration;
-    const auto dcm = fs::path(json).replace_extension(".dcm");
-    if (fs::exists(dcm)) {
-      const auto radiograph = dicom::readRadiograph(dcm.string());
+    if (dicom::sniffInputKind(imagePath.string()) == dicom::InputKind::Dicom) {
+      const auto radiograph = dicom::readRadiograph(imagePath.string());
       grey8 = radiograph.display;
       calibration = radiograph.info.calibration;
     } else {
-      grey8 = cv::imread(fs::path(json).replace_extension(".png").string(), cv::IMREAD_GRAYSCALE);
-      if (grey8.empty()) throw ConfigError(json.string() + ": its PNG is not readable");
+      // A training PNG or an export: calibrated by its truth JSON, as the phantom writes it.
+      grey8 = dicom::readRasterImage(imagePath.string(), std::nullopt).display;
     }
     EvaluatedImage image;
     image.name = json.stem().string();
@@ -115,13 +124,14 @@ Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, co
     image.truth = values(core::measure(truth.landmarks, calibration));
     image.predicted.fill(kMissing);
     if (image.accepted) {
-      accepted.push_back(image.errors);
-      try {
-        image.predicted = values(core::measure(matched, calibration));
-      } catch (const core::Error&) {
-        // Nothing measurable: every parameter stays NaN and counts as missing.
-      }
+      // The production decision: the failed quality checks refuse the film or withhold values.
+      const auto decision = measureFailClosed(matched, calibration);
+      image.accepted = decision.accepted;
+      image.reasons = decision.reasons;
+      image.withheld = decision.withheld;
+      if (image.accepted) image.predicted = values(decision.measurement);
     }
+    if (image.accepted) accepted.push_back(image.errors);
     evaluation.images.push_back(std::move(image));
     if (progress) progress(evaluation.images.size(), files.size());
   }

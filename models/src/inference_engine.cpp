@@ -14,6 +14,7 @@
 #include "sagitta/models/localisation_error.hpp"
 #include "sagitta/models/refine_landmarks.hpp"
 #include "sagitta/models/sample.hpp"
+#include "sagitta/models/view_check.hpp"
 
 namespace sagitta::models {
 namespace {
@@ -142,6 +143,12 @@ GateVerdict judge(const cv::Mat& grey8, const Prediction& p, const GateThreshold
   cv::meanStdDev(grey8, mean, sd);
   if (sd[0] < t.minContrast) {
     verdict.reasons.push_back("blank image: grey-level SD " + fixed(sd[0], 1) + " below " + fixed(t.minContrast, 1));
+  }
+  const auto symmetry = mirrorSymmetry(grey8);
+  if (symmetry.correlation > t.maxFrontalSymmetry) {
+    verdict.reasons.push_back("not a lateral view: the image is mirror-symmetric about a vertical axis (correlation " +
+                              fixed(symmetry.correlation, 2) + " above " + fixed(t.maxFrontalSymmetry, 2) +
+                              "), as a frontal (AP/PA) projection is");
   }
   if (p.medianSpreadInputPx > t.maxMedianSpreadPx) {
     verdict.reasons.push_back("the network is not confident: median heatmap spread " + fixed(p.medianSpreadInputPx, 1) +

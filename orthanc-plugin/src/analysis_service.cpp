@@ -292,9 +292,9 @@ void AnalysisService::analyseAndStore(Prepared& prepared) {
   if (!analysis.accepted) {
     std::string reasons;
     for (const auto& r : analysis.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
-    queue_->finish(job.id, JobState::Skipped, "rejected by the model gate: " + reasons, {json, "", "", "", {}});
+    queue_->finish(job.id, JobState::Skipped, "not measured: " + reasons, {json, "", "", "", {}});
     metrics_.count(Outcome::RejectedByGate);
-    log_(LogLevel::Warning, tagOf(job) + " rejected by the model gate: " + reasons);
+    log_(LogLevel::Warning, tagOf(job) + " not measured: " + reasons);
     return;
   }
   const auto scratch = fs::temp_directory_path() / ("sagitta-job-" + std::to_string(job.id));

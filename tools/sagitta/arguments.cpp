@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "arguments.hpp"
 
+#include <cmath>
+
 namespace sagitta::cli {
 
 Arguments::Arguments(const std::vector<std::string>& args, const std::set<std::string>& valueOptions,
@@ -40,6 +42,19 @@ std::string Arguments::required(const std::string& name) const {
   auto found = value(name);
   if (!found) throw UsageError("option --" + name + " is required");
   return *found;
+}
+
+double Arguments::number(const std::string& name) const {
+  const std::string text = required(name);
+  std::size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || !std::isfinite(v)) throw UsageError("--" + name + " must be a number, not '" + text + "'");
+  return v;
 }
 
 }  // namespace sagitta::cli

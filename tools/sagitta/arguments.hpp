@@ -25,6 +25,8 @@ class Arguments {
 
   std::optional<std::string> value(const std::string& name) const;
   std::string required(const std::string& name) const;  // throws UsageError when absent
+  // The option's value as a finite number; throws UsageError when it is absent or not one.
+  double number(const std::string& name) const;
   bool flag(const std::string& name) const { return flags_.count(name) > 0; }
   const std::vector<std::string>& positional() const { return positional_; }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The `sagitta` command, callable in-process (tests) and from main().
-// Exit status: 0 success, 1 internal error, 2 bad input or usage.
+// Exit status: 0 success, 1 internal error, 2 bad input or usage, 3 a check that failed
+// (sagitta eval --check).
 #pragma once
 
 #include <iosfwd>
@@ -12,6 +13,7 @@ namespace sagitta::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternal = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitCheckFailed = 3;
 
 struct Streams {
   std::istream& in;

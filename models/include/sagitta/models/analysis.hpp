@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // One radiograph analysed end to end, as `sagitta analyze` and the Orthanc plugin both do it:
 // decoded image -> inference and gate -> measurement -> SR, overlay SC and JSON. An image the
-// gate refuses is never measured: the result carries the reasons instead.
+// gate refuses, or whose landmarks fail the anatomical checks, is never measured: the result
+// carries the reasons instead.
 #pragma once
 
 #include <string>
@@ -17,11 +18,22 @@ namespace sagitta::models {
 
 struct Analysis {
   bool accepted = false;
-  std::vector<std::string> reasons;  // the gate's, when refused
+  std::vector<std::string> reasons;  // the gate's or the failed quality checks', when refused
+  std::vector<core::ParameterId> withheld;  // "not measurable": a failed check concerns them
   Prediction prediction;
   dicom::ReportInput report;         // source, landmarks (with sigma), measurement, model identity
   double inferenceSeconds = 0.0, measurementSeconds = 0.0;
 };
+
+// The measurement of a model's landmarks under the fail-closed policy (core/fail_closed.hpp):
+// refused with the reasons, or measured with the parameters that failed checks concern withheld.
+struct FailClosedMeasurement {
+  bool accepted = false;
+  std::vector<std::string> reasons;
+  std::vector<core::ParameterId> withheld;
+  core::Measurement measurement;
+};
+FailClosedMeasurement measureFailClosed(const core::LandmarkSet& landmarks, const core::Calibration& calibration);
 
 Analysis analyse(InferenceEngine& engine, const dicom::Radiograph& radiograph);
 

@@ -51,6 +51,9 @@ struct GateThresholds {
   double maxMedianSpreadPx = 6.0;  // median heatmap spread over the 45 landmarks, input pixels
   double minContrast = 4.0;        // SD of the displayed image, grey levels
   double minSpanFraction = 0.35;   // C2_C..L5_C vertical span over the input's image height
+  // Mirror symmetry of the film's fine structure (view_check.hpp) above which it reads as a
+  // frontal projection. Image-only: a bundle without the key gets this default.
+  double maxFrontalSymmetry = 0.4;
 };
 
 struct BundleManifest {

@@ -17,8 +17,9 @@ namespace sagitta::models {
 
 struct EvaluatedImage {
   std::string name;
-  bool accepted = true;
+  bool accepted = true;               // by the gate and the fail-closed measurement
   std::vector<std::string> reasons;
+  std::vector<core::ParameterId> withheld;  // "not measurable" (counted as missing)
   ImageErrors errors;
   core::LandmarkSet predictedLandmarks, trueLandmarks;  // source pixels; heads matched to the truth
   std::array<double, core::kParameterCount> predicted{}, truth{};  // NaN where not measured
@@ -39,7 +40,9 @@ struct Evaluation {
 
 using EvaluationProgress = std::function<void(std::size_t done, std::size_t total)>;
 
-// Every NAME.json with NAME.dcm (or NAME.png, calibrated by its JSON) in the folder.
+// Every NAME.json with NAME.dcm (or NAME.png / NAME.jpg, calibrated by its JSON) in the folder.
+// An image counts as accepted when the gate accepts it and the fail-closed measurement
+// (analysis.hpp) does not refuse it; its withheld parameters count as missing.
 Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, const EvaluationProgress& progress = {});
 
 ParameterStatistics parameterStatistics(const std::vector<double>& predicted, const std::vector<double>& truth);
