@@ -17,6 +17,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sagitta_node import OrthancNode, sop_instance_uid  # noqa: E402
 
 SAGITTA, PLUGIN, BUNDLE, WORK = sys.argv[1:5]
+# Real films (evaluation only, never copied here): the team's shared folder beside the checkout.
+REALFILMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "realfilms", "films")
+# Two real images the model used to measure before it failed closed: a phone photo of a
+# whole-spine lateral (measured LL 136 deg) and a whole-spine AP film (measured LL 176 deg).
+REAL_NEGATIVES = ["spinesurge_photo_wholespine.jpeg", "neg_xiehe_ap_wholespine.jpg"]
 FAILURES = []
 
 
@@ -54,6 +59,21 @@ def make_inputs():
     return spine, late, gate, malformed, ct
 
 
+def wrap_real_films():
+    """Each real JPEG as a JPEG-baseline DX with whole-spine lateral tags, as a PACS would get it."""
+    wrapped = []
+    for index, name in enumerate(REAL_NEGATIVES):
+        source = os.path.join(REALFILMS, name)
+        if not os.path.exists(source):
+            print("note: no %s, the real-film part is left out" % source, flush=True)
+            continue
+        out = os.path.join(WORK, "real_%d.dcm" % index)
+        subprocess.run(["img2dcm", "-q", source, out, "-k", "Modality=DX", "-k", "BodyPartExamined=SPINE",
+                        "-k", "ViewPosition=LL", "-k", "PatientID=REAL%d" % index], check=True)
+        wrapped.append(out)
+    return wrapped
+
+
 def study_sr_count(node, study):
     return sum(1 for s in node.get("/studies/%s/series" % study) if s["MainDicomTags"].get("Modality") == "SR")
 
@@ -61,6 +81,7 @@ def study_sr_count(node, study):
 def main():
     os.makedirs(WORK, exist_ok=True)
     spine, late, gate, malformed, ct = make_inputs()
+    real = wrap_real_films()
     with open(os.path.join(BUNDLE, "bundle.json")) as f:
         validation_median = json.load(f)["metrics"]["validation"]
     tolerance_mm = max(5.0, 3.0 * min(v["median_mm"] for v in validation_median.values()))
@@ -127,8 +148,15 @@ def main():
         ct_job = node.finished_job(ct_id)
         check(ct_job["state"] == "skipped" and "no routing rule" in ct_job["reason"], "a CT is skipped by routing")
         gate_job = node.finished_job(node.instance_of(sop_instance_uid(gate)))
-        check(gate_job["state"] == "skipped" and "model gate" in gate_job["reason"],
+        check(gate_job["state"] == "skipped" and gate_job["reason"].startswith("not measured: "),
               "a noise image with spine tags is rejected by the gate (%s)" % gate_job["reason"])
+        for path in real:
+            node.post("/instances", open(path, "rb").read())
+            real_id = node.instance_of(sop_instance_uid(path))
+            real_job = node.finished_job(real_id)
+            check(real_job["state"] == "skipped" and real_job["reason"].startswith("not measured: ") and
+                  not real_job.get("sr_instance") and study_sr_count(node, node.get("/instances/%s/study" % real_id)["ID"]) == 0,
+                  "a real film the model cannot read gets no SR (%s)" % real_job["reason"][:160])
         bad_job = node.finished_job(node.instance_of(sop_instance_uid(malformed)))
         check(bad_job["state"] == "failed" and "cannot decode" in bad_job["reason"],
               "a malformed file fails with its reason (%s)" % bad_job["reason"])

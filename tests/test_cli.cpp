@@ -11,6 +11,8 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <gtest/gtest.h>
 
 #include "cli.hpp"
@@ -225,6 +227,41 @@ TEST_F(CliTest, EvalWritesTheReportAndEveryPrediction) {
     EXPECT_GT(std::stod(f[4]), 0.0) << line;
   }
   EXPECT_EQ(rows, 2 * 45);
+}
+
+TEST_F(CliTest, AnalyzeReadsPngAndJpegFilms) {
+  const auto data = (dir_ / "png").string();
+  ASSERT_EQ(runCli({"phantom", "--out", data, "--count", "1", "--seed", "33", "--mode", "png", "--rows", "1200",
+                    "--quiet"}).status, kExitOk);
+  const auto png = (fs::path(data) / "case_000000.png").string();
+  const auto truth = core::parseLandmarksJson([&] {
+    std::ifstream in(fs::path(data) / "case_000000.json");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }());
+  const auto spacing = std::to_string(truth.image.calibration.rowSpacingMm);
+  const auto out = dir_ / "analysed";
+  const auto r = runCli({"analyze", png, "--out", out.string(), "--bundle", SAGITTA_SHIPPED_BUNDLE, "--pixel-spacing", spacing});
+  ASSERT_EQ(r.status, kExitOk) << r.err;
+  EXPECT_TRUE(fs::exists(out / "case_000000_overlay.png"));
+  EXPECT_FALSE(fs::exists(out / "case_000000_sr.dcm"));  // a PNG has no study to file an SR into
+  const auto json = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(json["accepted"].get<bool>());
+  EXPECT_EQ(json["parameters"]["calibration"].get<std::string>(), "pixel_spacing") << r.out.substr(0, 400);
+  EXPECT_TRUE(json["withheld"].empty());
+
+  // The same film mirrored about its middle reads as a frontal view: refused, with the reason.
+  cv::Mat film = cv::imread(png, cv::IMREAD_GRAYSCALE);
+  const int half = film.cols / 2;
+  cv::flip(film(cv::Rect(0, 0, half, film.rows)).clone(), film(cv::Rect(film.cols - half, 0, half, film.rows)), 1);
+  const auto frontal = (dir_ / "frontal.jpg").string();
+  ASSERT_TRUE(cv::imwrite(frontal, film));
+  const auto refused = runCli({"analyze", frontal, "--out", out.string(), "--bundle", SAGITTA_SHIPPED_BUNDLE});
+  EXPECT_EQ(refused.status, kExitBadInput);
+  EXPECT_NE(refused.err.find("not a lateral view"), std::string::npos) << refused.err;
+  EXPECT_TRUE(fs::exists(out / "frontal_analysis.json"));
+  EXPECT_FALSE(fs::exists(out / "frontal_overlay.png"));
+  expectBadInput(runCli({"analyze", png, "--out", out.string(), "--pixel-spacing", "wide"}),
+                 "--pixel-spacing must be a number");
 }
 
 TEST_F(CliTest, PhantomUsageErrors) {

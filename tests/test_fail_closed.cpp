@@ -72,8 +72,8 @@ TEST(FailClosed, CentresOutOfOrderRefuseTheFilm) {
   auto m = measure(placeInImage(spine, kPose), calibrationFor(kPose));
   const auto v = applyFailClosed(m);
   EXPECT_TRUE(v.refused);
-  ASSERT_EQ(v.reasons.size(), 1U);
-  EXPECT_NE(v.reasons[0].find("T8_C is not below T7_C"), std::string::npos) << v.reasons[0];
+  EXPECT_TRUE(std::any_of(v.reasons.begin(), v.reasons.end(),
+                          [](const std::string& r) { return r.find("T8_C is not below T7_C") != std::string::npos; }));
   EXPECT_TRUE(v.withheld.empty());
 }
 

@@ -2,13 +2,17 @@
 // The shipped bundle's out-of-distribution gate on real inputs: whole-spine phantoms pass;
 // a chest film, a knee, a blank and a noise image, and python3-pydicom's sample images are
 // refused with a reason, never measured.
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
+#include "sagitta/dicom/input_image.hpp"
 #include "sagitta/dicom/radiograph.hpp"
+#include "sagitta/models/analysis.hpp"
 #include "sagitta/models/inference_engine.hpp"
+#include "sagitta/models/view_check.hpp"
 #include "sagitta/phantom/generator.hpp"
 
 namespace sagitta::models {
@@ -90,6 +94,68 @@ TEST(ShippedGate, RefusesPydicomSampleImages) {
                                   << ") was accepted";
   }
   EXPECT_GT(decoded, 30);
+}
+
+bool mentions(const std::vector<std::string>& reasons, const std::string& fragment) {
+  return std::any_of(reasons.begin(), reasons.end(), [&](const std::string& r) { return r.find(fragment) != std::string::npos; });
+}
+
+TEST(ViewCheck, PhantomLateralsAreNotFrontalAMirroredFilmIs) {
+  phantom::GeneratorOptions options;
+  options.rows = 1600;
+  const GateThresholds shippedGate = shipped().manifest().gate;
+  for (int i = 0; i < 4; ++i) {
+    const auto film = phantom::generateCase(515151, i, options).windowed8();
+    const auto lateral = mirrorSymmetry(film);
+    EXPECT_LT(lateral.correlation, shippedGate.maxFrontalSymmetry) << "phantom " << i;
+    // The same film made bilaterally symmetric about its middle, as a frontal projection is.
+    cv::Mat frontal = film.clone();
+    const int half = film.cols / 2;
+    cv::flip(film(cv::Rect(0, 0, half, film.rows)), frontal(cv::Rect(film.cols - half, 0, half, film.rows)), 1);
+    const auto mirrored = mirrorSymmetry(frontal);
+    EXPECT_GT(mirrored.correlation, 0.9) << "phantom " << i;
+    EXPECT_NEAR(mirrored.axisFraction, 0.5, 0.02);
+    const auto p = shipped().predict(frontal, kSpacing);
+    EXPECT_FALSE(p.gate.accepted);
+    EXPECT_TRUE(mentions(p.gate.reasons, "not a lateral view")) << "phantom " << i;
+  }
+  EXPECT_DOUBLE_EQ(mirrorSymmetry(cv::Mat(400, 200, CV_8U, cv::Scalar(90))).correlation, 0.0);
+  EXPECT_DOUBLE_EQ(mirrorSymmetry(cv::Mat(8, 8, CV_8U, cv::Scalar(90))).correlation, 0.0);
+}
+
+// Real frontal films (../shared/realfilms, evaluation only): refused as frontal from the pixels,
+// whatever the file's name or tags say.
+TEST(ViewCheck, RealFrontalFilmsAreRefusedAsNotLateral) {
+  const fs::path films = fs::path(SAGITTA_REALFILMS_DIR) / "films";
+  if (!fs::exists(films)) GTEST_SKIP() << "no " << films.string();
+  for (const char* name : {"neg_xiehe_ap_wholespine.jpg", "neg_torchxrayvision_chest_pa.png"}) {
+    const auto r = dicom::readInputImage((films / name).string(), std::nullopt);
+    const auto a = analyse(shipped(), r);
+    EXPECT_FALSE(a.accepted) << name;
+    EXPECT_TRUE(mentions(a.reasons, "not a lateral view")) << name;
+  }
+}
+
+TEST(FailClosedAnalysis, PhantomIsMeasuredWithNothingWithheld) {
+  phantom::GeneratorOptions options;
+  options.rows = 1600;
+  const auto c = phantom::generateCase(424242, 1, options);
+  dicom::Radiograph r;
+  r.display = c.windowed8();
+  r.info.rows = r.display.rows;
+  r.info.columns = r.display.cols;
+  r.info.calibration = c.truth.image.calibration;
+  const auto a = analyse(shipped(), r);
+  ASSERT_TRUE(a.accepted) << (a.reasons.empty() ? "" : a.reasons[0]);
+  EXPECT_TRUE(a.withheld.empty());
+  EXPECT_EQ(a.report.measurement.measuredCount(), core::kParameterCount);
+}
+
+TEST(FailClosedAnalysis, LandmarksThatCannotBeMeasuredRefuseInsteadOfThrowing) {
+  const auto none = measureFailClosed(core::LandmarkSet{}, kSpacing);
+  EXPECT_FALSE(none.accepted);
+  ASSERT_EQ(none.reasons.size(), 1U);
+  EXPECT_EQ(none.reasons[0].rfind("the landmarks found cannot be measured: ", 0), 0U) << none.reasons[0];
 }
 
 }  // namespace
