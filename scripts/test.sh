@@ -5,34 +5,75 @@
 #   asan preset : AddressSanitizer + UBSan, all unit tests (skip with SAGITTA_SKIP_ASAN=1)
 #   fuzz preset : clang libFuzzer targets (DICOM reader, landmarks JSON), 30 s each
 #                 (skip with SAGITTA_SKIP_FUZZ=1)
+# Every step decides: a failed configure or build fails the preset (its tests are not run), and
+# so does a preset that registers fewer tests than it must (a test that silently disappears
+# when a tool is missing is a failure, not a pass).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=$(nproc 2>/dev/null || echo 2)
 scripts/setup.sh
 
+# Tests each preset must register by name (registered only when their tool is found), and the
+# least number of tests it must register in all (GoogleTest cases included).
+required_dev=(integration.orthanc integration.hardening report.chain.write report.chain.dciodvfy-sr
+              report.chain.dciodvfy-sc report.chain.pixelmed report.chain.dump-sr report.chain.dcmjs
+              phantom.dicom.dciodvfy realfilms.check)
+required_asan=(report.chain.dciodvfy-sr report.chain.pixelmed report.chain.dcmjs phantom.dicom.dciodvfy realfilms.check)
+required_fuzz=(fuzz.dicom_reader fuzz.landmarks_json)
+minimum_dev=200
+minimum_asan=195
+minimum_fuzz=2
+
 summary=()
+
+check_registered() {
+  local preset=$1 minimum=$2
+  shift 2
+  local listing count missing=()
+  listing=$(ctest --preset "$preset" -N) || { echo "== $preset: ctest cannot list the tests"; return 1; }
+  count=$(printf '%s\n' "$listing" | sed -n 's/^Total Tests: \([0-9]*\)$/\1/p')
+  for name in "$@"; do
+    printf '%s\n' "$listing" | grep -qE "Test +#[0-9]+: ${name//./\\.}\$" || missing+=("$name")
+  done
+  if [ ${#missing[@]} -gt 0 ] || [ "${count:-0}" -lt "$minimum" ]; then
+    echo "== $preset: ${count:-0} tests registered (at least $minimum expected); missing: ${missing[*]:-none}"
+    return 1
+  fi
+}
+
 run_preset() {
-  local preset=$1
-  echo "== $preset: configure and build"
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$jobs"
-  echo "== $preset: tests"
+  local preset=$1 minimum=$2
+  shift 2
   local log="build/$preset/ctest.log"
-  if ctest --preset "$preset" -j "$jobs" 2>&1 | tee "$log" | grep -E "tests passed|FAILED|Failed|\*\*\*" ; then :; fi
+  echo "== $preset: configure and build"
+  if ! cmake --preset "$preset" >/dev/null; then
+    summary+=("$preset: configure FAILED"); return 1
+  fi
+  if ! cmake --build --preset "$preset" -j "$jobs"; then
+    summary+=("$preset: build FAILED"); return 1
+  fi
+  if ! check_registered "$preset" "$minimum" "$@"; then
+    summary+=("$preset: required tests NOT REGISTERED (see above)"); return 1
+  fi
+  echo "== $preset: tests"
+  local rc=0
+  ctest --preset "$preset" -j "$jobs" >"$log" 2>&1 || rc=$?
+  grep -E "tests passed|FAILED|Failed|\*\*\*" "$log" || true
   local result
   result=$(grep -E "tests passed, [0-9]+ tests failed" "$log" | tail -n 1 || true)
   summary+=("$preset: ${result:-no result (see $log)}")
-  grep -qE "100% tests passed" "$log"
+  # ctest's own exit status decides (it is non-zero for a failed, timed-out or missing test).
+  [ "$rc" -eq 0 ] && grep -qE "100% tests passed" "$log"
 }
 
 status=0
-run_preset dev || status=1
+run_preset dev "$minimum_dev" "${required_dev[@]}" || status=1
 if [ "${SAGITTA_SKIP_ASAN:-0}" != "1" ]; then
-  run_preset asan || status=1
+  run_preset asan "$minimum_asan" "${required_asan[@]}" || status=1
 fi
 if [ "${SAGITTA_SKIP_FUZZ:-0}" != "1" ]; then
-  run_preset fuzz || status=1
+  run_preset fuzz "$minimum_fuzz" "${required_fuzz[@]}" || status=1
 fi
 
 echo

@@ -201,6 +201,12 @@ TEST_F(CliTest, EvalWritesTheReportAndEveryPrediction) {
                            "landmark_errors.png", "bland_altman.png"}) {
     EXPECT_TRUE(fs::exists(out / name)) << name;
   }
+  {
+    std::ifstream images(out / "images.csv");
+    std::string header;
+    std::getline(images, header);
+    EXPECT_EQ(header, "image,accepted,reasons,median_error_mm,inference_ms,withheld");
+  }
   // predictions.csv: a row per landmark and image; its error is the distance in the truth's
   // pixel spacing (the femoral heads already matched to the truth).
   std::ifstream csv(out / "predictions.csv");

@@ -120,16 +120,18 @@ cv::Mat blandAltman(const models::Evaluation& e) {
 
 std::string writeEvaluationReport(const models::Evaluation& e, const EvalContext& c, const std::string& folder) {
   fs::create_directories(folder);
-  std::size_t accepted = 0;
+  std::size_t accepted = 0, withheldImages = 0;
   double inference = 0.0;
   for (const auto& img : e.images) {
     accepted += img.accepted ? 1 : 0;
+    withheldImages += img.withheld.empty() ? 0U : 1U;
     inference += img.inferenceSeconds;
   }
   std::ostringstream md;
   md << "# Evaluation of " << c.bundleName << " " << c.bundleVersion << "\n\n"
      << "- bundle sha256: `" << c.bundleSha256 << "`\n- model: " << c.composition << "\n- data: `" << c.data << "`\n- images: " << e.images.size()
-     << ", accepted by the gate: " << accepted << "\n- device: " << c.device << ", mean inference "
+     << ", accepted by the gate and the fail-closed checks: " << accepted << " (" << withheldImages
+     << " with parameters withheld by a failed check; they count as missing)\n- device: " << c.device << ", mean inference "
      << fixed(1000.0 * inference / static_cast<double>(std::max<std::size_t>(1, e.images.size())), 0) << " ms per image (full-size decode excluded)\n\n"
      << "## Landmarks (error in mm; seeds/000 eq. 5-8)\n\n"
      << "Median over all landmarks: " << fixed(e.landmarks.medianMmAll, 2) << " mm; worst landmark median: "
@@ -168,14 +170,16 @@ std::string writeEvaluationReport(const models::Evaluation& e, const EvalContext
          << s.pearsonR << ',' << s.meanDifference << ',' << s.sdDifference << ',' << kPaperMae[k] << '\n';
   }
   std::ostringstream icsv;
-  icsv << "image,accepted,reasons,median_error_mm,inference_ms\n";
+  icsv << "image,accepted,reasons,median_error_mm,inference_ms,withheld\n";
   for (const auto& img : e.images) {
     std::string reasons;
     for (const auto& r : img.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
     std::replace(reasons.begin(), reasons.end(), ',', ' ');
     icsv << img.name << ',' << (img.accepted ? 1 : 0) << ',' << reasons << ','
          << models::median(std::vector<double>(img.errors.mm.begin(), img.errors.mm.end())) << ','
-         << 1000.0 * img.inferenceSeconds << '\n';
+         << 1000.0 * img.inferenceSeconds << ',';
+    for (std::size_t i = 0; i < img.withheld.size(); ++i) icsv << (i ? " " : "") << core::parameterInfo(img.withheld[i]).key;
+    icsv << '\n';
   }
   // Every landmark of every image, for audits of single films and for comparing two models.
   std::ostringstream xcsv;

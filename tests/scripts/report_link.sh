@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# One link of the SR / SC chain (dcmqi-style: each link is its own CTest test, and the tool's
+# exit status is the verdict). `write` makes the objects of a full-size phantom with `sagitta
+# report`, and beside them, under broken/, one object per link that the link must refuse (its
+# test is registered with WILL_FAIL).
+# usage: report_link.sh write SAGITTA WORK
+#        report_link.sh LINK SAGITTA WORK SOURCE_DIR [broken]
+#   LINK: dciodvfy-sr | dciodvfy-sc | pixelmed | dump-sr | dcmjs
+set -euo pipefail
+link=$1; sagitta=$2; work=$3; source_dir=${4:-}; variant=${5:-good}
+
+sr="$work/out/case_000000_sr.dcm"; sc="$work/out/case_000000_overlay.dcm"
+params="$work/out/case_000000_parameters.json"; truth="$work/case_000000.json"
+if [ "$variant" = broken ]; then
+  sr="$work/broken/$link.dcm"; sc="$work/broken/$link.dcm"
+  params="$work/broken/parameters.json"; truth="$work/broken/truth.json"
+fi
+
+case "$link" in
+  write)
+    rm -rf "$work" && mkdir -p "$work/broken"
+    "$sagitta" phantom --out "$work" --count 1 --seed 515 --mode dicom --variety normal --quiet
+    "$sagitta" report "$work/case_000000.dcm" --landmarks "$truth" --out "$work/out"
+    # dciodvfy: the SR without its Completion Flag (type 1), the SC without its Conversion Type (type 1).
+    cp "$sr" "$work/broken/dciodvfy-sr.dcm"; dcmodify -nb -ea "(0040,a491)" "$work/broken/dciodvfy-sr.dcm"
+    cp "$sc" "$work/broken/dciodvfy-sc.dcm"; dcmodify -nb -ea "(0008,0064)" "$work/broken/dciodvfy-sc.dcm"
+    # dump-sr and dcmjs read the good SR and compare it with a truth / parameters that differ.
+    cp "$sr" "$work/broken/dump-sr.dcm"; cp "$sr" "$work/broken/dcmjs.dcm"
+    /usr/bin/python3 - "$truth" "$params" "$work/broken" "$sr" <<'PY'
+import json, sys
+import pydicom
+truth, params, out = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+# PixelMed: a Procedure Reported code outside CID 100 (TID 1500 row 4 constrains it).
+sr = pydicom.dcmread(sys.argv[4])
+item = next(i for i in sr.ContentSequence if i.ConceptNameCodeSequence[0].CodeValue == "121058")
+item.ConceptCodeSequence[0].CodeValue, item.ConceptCodeSequence[0].CodingSchemeDesignator = "999999", "99PRIV"
+sr.save_as(out + "/pixelmed.dcm")
+truth["landmarks"][0]["x"] += 5.0
+json.dump(truth, open(out + "/truth.json", "w"))
+params["parameters"]["LL"]["value"] += 1.0
+json.dump(params, open(out + "/parameters.json", "w"))
+PY
+    ;;
+  dciodvfy-sr) exec dciodvfy "$sr" ;;
+  dciodvfy-sc) exec dciodvfy "$sc" ;;
+  pixelmed)
+    # DicomSRValidator exits 0 whatever it finds: its "Error" lines and its completion line decide.
+    report=$(JAVA_TOOL_OPTIONS="-Djdk.xml.xpathExprOpLimit=0 -Djdk.xml.xpathExprGrpLimit=0 -Djdk.xml.xpathTotalOpLimit=0" \
+             java -cp /usr/share/java/pixelmed.jar com.pixelmed.validate.DicomSRValidator "$sr" 2>&1)
+    if grep -q "^Error" <<<"$report" || ! grep -q "Root Template Validation Complete" <<<"$report"; then
+      grep "^Error" <<<"$report" | head -20 || true
+      echo "FAIL DicomSRValidator"; exit 1
+    fi
+    echo "ok   DicomSRValidator ($(grep -c '^Warning' <<<"$report" || true) warnings: private-scheme evaluations)"
+    ;;
+  dump-sr)
+    "$sagitta" dump-sr "$sr" > "$work/dump-$variant.json"
+    exec /usr/bin/python3 - "$work/dump-$variant.json" "$params" "$truth" <<'PY'
+import json, sys
+dump, params, truth = (json.load(open(p)) for p in sys.argv[1:4])
+got = {l["id"]: (l["x"], l["y"]) for l in dump["landmarks"]["landmarks"]}
+want = {l["id"]: (l["x"], l["y"]) for l in truth["landmarks"]}
+assert got.keys() == want.keys(), "landmark ids differ"
+worst = max(max(abs(got[k][0] - want[k][0]), abs(got[k][1] - want[k][1])) for k in want)
+assert worst < 1e-3, f"landmarks differ by {worst} px"
+for key, p in params["parameters"].items():
+    assert dump["parameters"]["parameters"][key]["value"] == p["value"], key
+print(f"ok   dump-sr: 45 landmarks within {worst:.1e} px, 18 parameters equal")
+PY
+    ;;
+  dcmjs) exec node "$source_dir/tests/js/check_sr_dcmjs.js" "$sr" "$params" ;;
+  *) echo "usage: report_link.sh write|dciodvfy-sr|dciodvfy-sc|pixelmed|dump-sr|dcmjs ..." >&2; exit 2 ;;
+esac
