@@ -7,7 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" --target sagitta OrthancSagitta >/dev/null
+# Build output goes to a log; on failure its errors are shown, not swallowed.
+mkdir -p build
+if ! cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" --target sagitta OrthancSagitta >build/demo-build.log 2>&1; then
+  echo "demo: the build failed (full log: build/demo-build.log):" >&2
+  grep -E "error|Error|FAILED" build/demo-build.log | head -40 >&2
+  exit 1
+fi
 work=build/demo
 if [ -f "$work/orthanc.pid" ] && kill -0 "$(cat "$work/orthanc.pid")" 2>/dev/null; then
   echo "demo: stopping the previous demo Orthanc (pid $(cat "$work/orthanc.pid"))"

@@ -21,14 +21,22 @@ PACKAGES=(
 )
 
 # dcmjs (OHIF's DICOM library) for the SR read-back test, pinned by tests/js/package-lock.json.
+# Debian's nodejs does not bring npm: without one on PATH, Debian's npm package is installed
+# (some images ship their own npm, which is then used as it is).
 install_dcmjs() {
   local here
   here="$(cd "$(dirname "$0")/.." && pwd)"
-  if [ ! -d "$here/tests/js/node_modules/dcmjs" ] && command -v npm >/dev/null; then
-    echo "setup: installing dcmjs (npm ci in tests/js)"
-    (cd "$here/tests/js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  [ -d "$here/tests/js/node_modules/dcmjs" ] && return 0
+  if ! command -v npm >/dev/null; then
+    echo "setup: installing npm"
+    $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
   fi
+  echo "setup: installing dcmjs (npm ci in tests/js)"
+  (cd "$here/tests/js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do
@@ -41,10 +49,8 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
+if [ -n "$SUDO" ]; then
   command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
-  SUDO="sudo"
 fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive

@@ -18,8 +18,9 @@ scripts/setup.sh
 # least number of tests it must register in all (GoogleTest cases included).
 required_dev=(integration.orthanc integration.hardening report.chain.write report.chain.dciodvfy-sr
               report.chain.dciodvfy-sc report.chain.pixelmed report.chain.dump-sr report.chain.dcmjs
-              phantom.dicom.dciodvfy realfilms.check)
-required_asan=(report.chain.dciodvfy-sr report.chain.pixelmed report.chain.dcmjs phantom.dicom.dciodvfy realfilms.check)
+              phantom.dicom.dciodvfy realfilms.check model.accuracy-guard model.accuracy-guard.refuses-cpn-only)
+required_asan=(report.chain.dciodvfy-sr report.chain.pixelmed report.chain.dcmjs phantom.dicom.dciodvfy realfilms.check
+               model.accuracy-guard)
 required_fuzz=(fuzz.dicom_reader fuzz.landmarks_json)
 minimum_dev=200
 minimum_asan=195

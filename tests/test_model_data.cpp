@@ -87,7 +87,18 @@ TEST(Dataset, SplitIsByPatientDeterministicAndNearTheFraction) {
   int validation = 0;
   for (int i = 0; i < 2000; ++i) validation += isValidationPatient("patient-" + std::to_string(i), 0.2) ? 1 : 0;
   EXPECT_NEAR(validation, 400, 60);
-  EXPECT_EQ(isValidationPatient("X", 0.5), isValidationPatient("X", 0.5));
+  // The split is a pure function of the patient key: these buckets (first 8 hex digits of the
+  // key's SHA-256, mod 10000) were computed independently (Python's hashlib): patient-10 is in
+  // bucket 342, patient-7 in 2181, patient-6 in 3475, patient-1 in 9902.
+  EXPECT_TRUE(isValidationPatient("patient-10", 0.035));
+  EXPECT_FALSE(isValidationPatient("patient-10", 0.034));
+  EXPECT_TRUE(isValidationPatient("patient-7", 0.2182));
+  EXPECT_FALSE(isValidationPatient("patient-7", 0.2181));
+  EXPECT_TRUE(isValidationPatient("patient-6", 0.35));
+  EXPECT_FALSE(isValidationPatient("patient-6", 0.34));
+  EXPECT_FALSE(isValidationPatient("patient-1", 0.99));
+  EXPECT_TRUE(isValidationPatient("patient-1", 1.0));
+  EXPECT_FALSE(isValidationPatient("patient-10", 0.0));
 }
 
 TEST(Dataset, AnnotatedFolderWithPatientsAndReduction) {

@@ -27,6 +27,10 @@ InferenceEngine& shipped() {
 
 const core::Calibration kSpacing = core::Calibration::fromSpacing(core::CalibrationKind::PixelSpacing, 0.15, 0.15);
 
+bool mentions(const std::vector<std::string>& reasons, const std::string& fragment) {
+  return std::any_of(reasons.begin(), reasons.end(), [&](const std::string& r) { return r.find(fragment) != std::string::npos; });
+}
+
 void expectRefused(const cv::Mat& image, const std::string& what) {
   const auto p = shipped().predict(image, kSpacing);
   EXPECT_FALSE(p.gate.accepted) << what << " was accepted (median spread " << p.medianSpreadInputPx << " px)";
@@ -68,9 +72,13 @@ TEST(ShippedGate, RefusesWhatIsNotAWholeSpineLateral) {
   expectRefused(film(cv::Rect(0, film.rows / 6, side, side)).clone(), "a chest film");
   expectRefused(knee(2000, 1700), "a knee");
   expectRefused(cv::Mat(3000, 1000, CV_8U, cv::Scalar(128)), "a blank film");
+  // Tall noise passes the shape and contrast checks: the network's confidence must refuse it.
   cv::Mat noise(3000, 1200, CV_8U);
   cv::randu(noise, 0, 256);
   expectRefused(noise, "a tall noise image");
+  const auto p = shipped().predict(noise, kSpacing);
+  EXPECT_TRUE(mentions(p.gate.reasons, "not confident")) << "median spread " << p.medianSpreadInputPx;
+  EXPECT_FALSE(mentions(p.gate.reasons, "long-length"));
   cv::Mat square(2000, 2000, CV_8U);
   cv::randu(square, 0, 256);
   expectRefused(square, "a square noise image");
@@ -94,10 +102,6 @@ TEST(ShippedGate, RefusesPydicomSampleImages) {
                                   << ") was accepted";
   }
   EXPECT_GT(decoded, 30);
-}
-
-bool mentions(const std::vector<std::string>& reasons, const std::string& fragment) {
-  return std::any_of(reasons.begin(), reasons.end(), [&](const std::string& r) { return r.find(fragment) != std::string::npos; });
 }
 
 TEST(ViewCheck, PhantomLateralsAreNotFrontalAMirroredFilmIs) {

@@ -186,10 +186,19 @@ Prediction spinePrediction(const cv::Size& image) {
   return p;
 }
 
+// The thresholds that production uses: the shipped bundle's, not the struct's defaults.
+GateThresholds shippedThresholds() {
+  std::ifstream in(std::string(SAGITTA_SHIPPED_BUNDLE) + "/bundle.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  return manifestFromJson(text.str()).gate;
+}
+
 TEST(Gate, JudgesShapeContrastConfidenceAndAnatomy) {
   cv::Mat film(3000, 1000, CV_8U);
   cv::randu(film, 0, 255);
-  const GateThresholds t;
+  const GateThresholds t = shippedThresholds();
+  ASSERT_GT(t.maxMedianSpreadPx, GateThresholds{}.maxMedianSpreadPx);  // really the bundle's (48.1 px)
   EXPECT_TRUE(judge(film, spinePrediction(film.size()), t).accepted);
 
   cv::Mat square(1000, 1000, CV_8U);
@@ -203,7 +212,9 @@ TEST(Gate, JudgesShapeContrastConfidenceAndAnatomy) {
   EXPECT_NE(v.reasons[0].find("blank"), std::string::npos);
 
   auto unsure = spinePrediction(film.size());
-  unsure.medianSpreadInputPx = 40.0;
+  unsure.medianSpreadInputPx = t.maxMedianSpreadPx * 0.99;
+  EXPECT_TRUE(judge(film, unsure, t).accepted);
+  unsure.medianSpreadInputPx = t.maxMedianSpreadPx * 1.01;
   v = judge(film, unsure, t);
   ASSERT_EQ(v.reasons.size(), 1U);
   EXPECT_NE(v.reasons[0].find("not confident"), std::string::npos);

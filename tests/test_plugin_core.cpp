@@ -93,6 +93,19 @@ TEST(PluginConfig, ReadsTheSectionAndRefusesBadValues) {
   expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Rules": [{"Action": "delete"}]})", "Action");
   expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Rules": [{"SeriesDescription": "["}]})", "regular expression");
   expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Device": 3})", "wrong type");
+  // Numbers: no wrap of a negative into size_t, no truncation of a fraction or a huge value.
+  const auto limits = [&](const std::string& body) {
+    return R"({"ModelBundle": ")" + bundle.string() + R"(", "Limits": )" + body + "}";
+  };
+  expectError(limits(R"({"MaxPixels": -1})"), "Sagitta.Limits.MaxPixels must not be negative");
+  expectError(limits(R"({"MaxFileMegabytes": -1})"), "Sagitta.Limits.MaxFileMegabytes must not be negative");
+  expectError(limits(R"({"MaxFileMegabytes": 4096})"), "MaxFileMegabytes must be 1..2048");
+  expectError(limits(R"({"MaxFileMegabytes": 0})"), "MaxFileMegabytes must be 1..2048");
+  expectError(limits(R"({"MaxAttempts": 2.5})"), "Sagitta.Limits.MaxAttempts must be a whole number");
+  expectError(limits(R"({"MemoryQueue": 4294967298})"), "Sagitta.Limits.MemoryQueue is too large");
+  expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Workers": -3})", "Workers must be 1..64");
+  const auto big = parsePluginConfig(R"({"Sagitta": )" + limits(R"({"MaxFileMegabytes": 2048})") + "}");
+  EXPECT_EQ(big.maxFileBytes, std::size_t{2048} << 20U);
 }
 
 TEST(JobQueue, OneJobPerInstanceAndBundleWithStates) {

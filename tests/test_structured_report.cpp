@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The TID 1500 SR and the overlay SC: written from a phantom and its truth, read back.
+#include <cstdlib>
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcstack.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -105,6 +110,98 @@ TEST_F(Report, UnmeasuredParametersAreReportedWithTheirReason) {
   EXPECT_TRUE(json["parameters"]["parameters"]["CL"]["value"].is_null());
   EXPECT_EQ(json["parameters"]["parameters"]["CL"]["reason"], "landmark C2_AI missing");
   EXPECT_EQ(core::parseLandmarksJson(json["landmarks"].dump()).landmarks.size(), 44U);
+}
+
+// The landmark NUMs of a document, in order: (has a value, qualifier code value).
+std::vector<std::pair<bool, std::string>> landmarkNums(const std::string& path) {
+  DcmFileFormat file;
+  EXPECT_TRUE(file.loadFile(path.c_str()).good());
+  std::vector<std::pair<bool, std::string>> nums;
+  DcmItem* group = nullptr;
+  // Find the group whose Tracking Identifier is "Landmarks" anywhere in the content tree.
+  DcmStack stack;
+  while (file.getDataset()->search(DCM_TextValue, stack, ESM_afterStackTop, OFTrue).good()) {
+    auto* element = static_cast<DcmElement*>(stack.top());
+    OFString text;
+    element->getOFStringArray(text);
+    if (text == "Landmarks" && stack.card() >= 3) {
+      group = static_cast<DcmItem*>(stack.elem(3));  // element < item < sequence < group item
+      break;
+    }
+  }
+  EXPECT_NE(group, nullptr);
+  if (group == nullptr) return nums;
+  DcmSequenceOfItems* content = nullptr;
+  if (group->findAndGetSequence(DCM_ContentSequence, content).bad() || content == nullptr) return nums;
+  for (unsigned long i = 0; i < content->card(); ++i) {
+    DcmItem* item = content->getItem(i);
+    OFString type;
+    item->findAndGetOFString(DCM_ValueType, type);
+    if (type != "NUM") continue;
+    DcmItem* measured = nullptr;
+    DcmItem* qualifier = nullptr;
+    item->findAndGetSequenceItem(DCM_MeasuredValueSequence, measured, 0);
+    item->findAndGetSequenceItem(DCM_NumericValueQualifierCodeSequence, qualifier, 0);
+    OFString code;
+    if (qualifier != nullptr) qualifier->findAndGetOFString(DCM_CodeValue, code);
+    nums.emplace_back(measured != nullptr, code.c_str());
+  }
+  return nums;
+}
+
+TEST_F(Report, LandmarkWithoutSpreadIsNotWrittenAsZeroUncertainty) {
+  const auto truthPath = (dir_ / "truth_sr.dcm").string();
+  writeStructuredReport(input_, truthPath);  // phantom truth: no sigma
+  const auto unknown = landmarkNums(truthPath);
+  ASSERT_EQ(unknown.size(), core::kLandmarkCount);
+  for (const auto& [hasValue, qualifier] : unknown) {
+    EXPECT_FALSE(hasValue);
+    EXPECT_EQ(qualifier, "114007");  // Measurement not attempted (CID 42)
+  }
+  for (const auto& info : core::landmarkCatalogue()) {
+    auto l = *input_.landmarks.landmarks.get(info.id);
+    l.sigmaMm = 1.25;
+    input_.landmarks.landmarks.set(info.id, l);
+  }
+  const auto modelPath = (dir_ / "model_sr.dcm").string();
+  writeStructuredReport(input_, modelPath);
+  for (const auto& [hasValue, qualifier] : landmarkNums(modelPath)) {
+    EXPECT_TRUE(hasValue);
+    EXPECT_TRUE(qualifier.empty());
+  }
+}
+
+// The SC copies what the source says and invents nothing: its body part, its lossy history.
+TEST_F(Report, OverlayInheritsBodyPartAndLossyHistoryFromItsSource) {
+  const auto plain = (dir_ / "sc_plain.dcm").string();
+  writeOverlay(input_, radiograph_.display, plain);
+  EXPECT_EQ(attribute(plain, DCM_LossyImageCompression), "00");
+  EXPECT_EQ(attribute(plain, DCM_BodyPartExamined), input_.source.bodyPartExamined);
+
+  input_.source.bodyPartExamined.clear();
+  input_.source.lossyCompressed = true;
+  input_.source.lossyCompressionMethod = "ISO_10918_1";
+  const auto lossy = (dir_ / "sc_lossy.dcm").string();
+  writeOverlay(input_, radiograph_.display, lossy);
+  EXPECT_EQ(attribute(lossy, DCM_LossyImageCompression), "01");
+  EXPECT_EQ(attribute(lossy, DCM_LossyImageCompressionMethod), "ISO_10918_1");
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile(lossy.c_str()).good());
+  EXPECT_FALSE(file.getDataset()->tagExists(DCM_BodyPartExamined));
+}
+
+TEST_F(Report, JpegCompressedSourceIsReadAsLossy) {
+  const auto source = (dir_ / "source.dcm").string();
+  const auto jpeg = (dir_ / "source_jpeg.dcm").string();
+  // DCMTK's encoder (dcmtk, installed by setup): 12-bit lossy JPEG extended, which also writes
+  // Lossy Image Compression 01. Without that attribute the transfer syntax alone must say so.
+  ASSERT_EQ(std::system(("dcmcjpeg --encode-extended \"" + source + "\" \"" + jpeg + "\"").c_str()), 0);
+  EXPECT_TRUE(readRadiograph(jpeg).info.lossyCompressed);
+  ASSERT_EQ(std::system(("dcmodify -nb -ea \"(0028,2110)\" -ea \"(0028,2114)\" \"" + jpeg + "\"").c_str()), 0);
+  const auto r = readRadiograph(jpeg);
+  EXPECT_TRUE(r.info.lossyCompressed);
+  EXPECT_EQ(r.info.lossyCompressionMethod, "ISO_10918_1");
+  EXPECT_FALSE(radiograph_.info.lossyCompressed);
 }
 
 TEST_F(Report, OverlayIsAnRgbSecondaryCaptureOfAtMost2048Rows) {

@@ -168,8 +168,9 @@ void writeOverlay(const ReportInput& in, const cv::Mat& display, const std::stri
   put(DCM_SeriesInstanceUID, uids.series);
   put(DCM_Modality, "OT");
   put(DCM_SeriesNumber, "9902");
+  // Copied, never invented (type 3): a source without one says nothing about the body part.
   // An unpaired body part: General Series Laterality must then be absent.
-  put(DCM_BodyPartExamined, s.bodyPartExamined.empty() ? "SPINE" : s.bodyPartExamined);
+  if (!s.bodyPartExamined.empty()) put(DCM_BodyPartExamined, s.bodyPartExamined);
   put(DCM_SeriesDescription, "Sagitta overlay");
   put(DCM_ConversionType, "WSD");
   put(DCM_Manufacturer, "Sagitta project");
@@ -180,7 +181,9 @@ void writeOverlay(const ReportInput& in, const cv::Mat& display, const std::stri
   put(DCM_PatientOrientation, s.patientOrientation);
   put(DCM_ImageType, "DERIVED\\SECONDARY");
   put(DCM_BurnedInAnnotation, "YES");
-  put(DCM_LossyImageCompression, "00");
+  // A derived image inherits its source's lossy history (the SC itself is stored uncompressed).
+  put(DCM_LossyImageCompression, s.lossyCompressed ? "01" : "00");
+  if (s.lossyCompressed && !s.lossyCompressionMethod.empty()) put(DCM_LossyImageCompressionMethod, s.lossyCompressionMethod);
   put(DCM_DerivationDescription, "Sagitta landmarks and sagittal parameters drawn on the windowed source image");
   DcmItem* source = nullptr;
   if (d.findOrCreateSequenceItem(DCM_SourceImageSequence, source, -2).bad() || source == nullptr) {

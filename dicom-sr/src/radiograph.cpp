@@ -282,6 +282,13 @@ RadiographInfo describe(DcmDataset& d, const std::string& transferSyntaxUid) {
   info.samplesPerPixel = integer(d, DCM_SamplesPerPixel, 1);
   info.signedPixels = integer(d, DCM_PixelRepresentation, 0) == 1;
   info.photometric = text(d, DCM_PhotometricInterpretation);
+  // Lossy history: the file says so (Lossy Image Compression 01), or it is stored in a transfer
+  // syntax that is lossy by definition (JPEG baseline / extended, JPEG-LS near-lossless).
+  const bool lossyJpeg = transferSyntaxUid == "1.2.840.10008.1.2.4.50" || transferSyntaxUid == "1.2.840.10008.1.2.4.51";
+  const bool lossyJpegLs = transferSyntaxUid == "1.2.840.10008.1.2.4.81";
+  info.lossyCompressed = text(d, DCM_LossyImageCompression) == "01" || lossyJpeg || lossyJpegLs;
+  info.lossyCompressionMethod = text(d, DCM_LossyImageCompressionMethod);
+  if (info.lossyCompressionMethod.empty()) info.lossyCompressionMethod = lossyJpeg ? "ISO_10918_1" : lossyJpegLs ? "ISO_14495_1" : "";
   info.calibrationAttributes = {optionalText(d, DCM_PixelSpacing), optionalText(d, DCM_PixelSpacingCalibrationType),
                                 optionalText(d, DCM_ImagerPixelSpacing),
                                 optionalText(d, DCM_EstimatedRadiographicMagnificationFactor)};

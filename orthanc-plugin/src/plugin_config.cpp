@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sagitta/plugin/plugin_config.hpp"
 
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <set>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -11,11 +14,28 @@ namespace {
 
 using Json = nlohmann::json;
 
+constexpr std::size_t kMaxFileMegabytes = 2048;  // 2^31 bytes: below uint32's limit
+
 template <typename T>
 void read(const Json& object, const char* key, T& value, const std::string& where) {
   if (!object.contains(key)) return;
+  const Json& item = object.at(key);
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // nlohmann would wrap -1 into a size_t and truncate 2.5 or 2^40 into an int: refuse instead.
+    if (!item.is_number_integer()) throw PluginConfigError(where + "." + key + " must be a whole number");
+    const bool negative = item.is_number_unsigned() ? false : item.get<std::int64_t>() < 0;
+    if (negative && std::is_unsigned_v<T>) throw PluginConfigError(where + "." + key + " must not be negative");
+    if (!negative && item.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
+      throw PluginConfigError(where + "." + key + " is too large");
+    }
+    if (negative && item.get<std::int64_t>() < static_cast<std::int64_t>(std::numeric_limits<T>::min())) {
+      throw PluginConfigError(where + "." + key + " is too small");
+    }
+    value = negative ? static_cast<T>(item.get<std::int64_t>()) : static_cast<T>(item.get<std::uint64_t>());
+    return;
+  }
   try {
-    value = object.at(key).get<T>();
+    value = item.get<T>();
   } catch (const Json::exception&) {
     throw PluginConfigError(where + "." + key + " has the wrong type");
   }
@@ -114,6 +134,10 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
     read(l, "MaxPixels", c.maxPixels, "Sagitta.Limits");
     std::size_t megabytes = c.maxFileBytes >> 20U;
     read(l, "MaxFileMegabytes", megabytes, "Sagitta.Limits");
+    // The file is held in memory and handed to Orthanc's C API as a 32-bit size.
+    if (megabytes < 1 || megabytes > kMaxFileMegabytes) {
+      throw PluginConfigError("Sagitta.Limits.MaxFileMegabytes must be 1.." + std::to_string(kMaxFileMegabytes));
+    }
     c.maxFileBytes = megabytes << 20U;
     read(l, "MaxAttempts", c.maxAttempts, "Sagitta.Limits");
   }

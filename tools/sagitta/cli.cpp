@@ -23,22 +23,26 @@ constexpr const char* kUsage =
     "  catalogue  [--format json|table]\n"
     "             the 45 landmarks and the 18 parameters with the landmarks each needs\n"
     "  phantom    --out DIR [--count N] [--seed S] [--mode dicom|png|optical] [--variety ...]\n"
+    "             [--rows R] [--first I] [--contact-sheet FILE.png]\n"
     "             synthetic whole-spine lateral radiographs with exact ground truth\n"
     "  report     IN.dcm --landmarks L.json --out DIR\n"
     "             TID 1500 SR, overlay Secondary Capture and parameters JSON for given landmarks\n"
     "  dump-sr    SR.dcm   our SR back as landmarks and parameters JSON\n"
     "  info       IN.dcm   decode a radiograph; print identifiers, view, calibration, window\n"
-    "  analyze    IN.dcm --out DIR [--bundle B] [--format json|table]\n"
-    "             find the 45 landmarks, measure, write SR, overlay SC and JSON\n"
-    "  eval       --data DIR [--bundle B] [--out DIR]\n"
-    "             the paper's metrics on a labelled folder (Markdown, CSV, PNG plots)\n"
-    "  bundle     --member RUN [--member RUN] --out DIR [--name N] [--version V]\n"
+    "  analyze    IN.dcm|IN.png|IN.jpg --out DIR [--bundle B] [--format json|table] [--no-sc]\n"
+    "             [--pixel-spacing MM] [--device auto|cpu|cuda:N] [--threads N]\n"
+    "             find the 45 landmarks, measure (fail closed), write SR, overlay SC and JSON\n"
+    "  eval       --data DIR | --films LIST.tsv [--check] [--bundle B] [--out DIR] [--device D] [--threads N]\n"
+    "             the paper's metrics on a labelled folder, or real films with partial annotations\n"
+    "  bundle     --member RUN [--member2 RUN] [--refiner RUN [--refiner-passes N]] --out DIR\n"
+    "             [--name N] [--version V] [--commit C]\n"
     "             package trained runs as a model bundle (ensemble kept when it helps)\n"
     "  train      --config FILE.json [--resume]\n"
     "             train a landmark network on phantoms and / or an annotated folder\n"
     "  version    print the version\n"
     "\n"
-    "exit status: 0 success, 1 internal error, 2 bad input or usage\n";
+    "exit status: 0 success, 1 internal error, 2 bad input or usage (or not measured),\n"
+    "3 a failed check (eval --check)\n";
 
 }  // namespace
 

@@ -34,6 +34,8 @@ struct RadiographInfo {
   int rows = 0, columns = 0, frames = 1, bitsAllocated = 0, bitsStored = 0, samplesPerPixel = 1;
   bool signedPixels = false;
   std::string photometric;
+  bool lossyCompressed = false;        // has undergone lossy compression (copied into derived images)
+  std::string lossyCompressionMethod;  // (0028,2114) when known, e.g. ISO_10918_1
   core::DicomCalibrationAttributes calibrationAttributes;
   core::Calibration calibration = core::Calibration::uncalibrated();
 };
