@@ -12,6 +12,7 @@
 #include "sagitta/models/bundle.hpp"
 #include "sagitta/models/errors.hpp"
 #include "sagitta/models/head_pair.hpp"
+#include "sagitta/models/head_set_loss.hpp"
 #include "sagitta/models/inference_engine.hpp"
 #include "sagitta/models/patch.hpp"
 #include "sagitta/models/refine_landmarks.hpp"

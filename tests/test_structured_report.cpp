@@ -2,6 +2,8 @@
 // The TID 1500 SR and the overlay SC: written from a phantom and its truth, read back.
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -169,6 +171,28 @@ TEST_F(Report, LandmarkWithoutSpreadIsNotWrittenAsZeroUncertainty) {
     EXPECT_TRUE(hasValue);
     EXPECT_TRUE(qualifier.empty());
   }
+}
+
+// The plugin posts its objects from memory: the bytes are a complete Part 10 file, the same as
+// what is written to disk.
+TEST_F(Report, ObjectsAreMadeInMemoryAsPart10Files) {
+  const auto srPath = (dir_ / "mem_sr.dcm").string();
+  const auto scPath = (dir_ / "mem_sc.dcm").string();
+  writeStructuredReport(input_, srPath);
+  writeOverlay(input_, radiograph_.display, scPath);
+  const std::string sr = structuredReportBytes(input_);
+  const std::string sc = overlayBytes(input_, radiograph_.display);
+  const auto fileBytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(sr, fileBytes(srPath));
+  EXPECT_EQ(sc, fileBytes(scPath));
+  ASSERT_GT(sr.size(), 132U);
+  EXPECT_EQ(sr.substr(128, 4), "DICM");
+  EXPECT_EQ(sc.substr(128, 4), "DICM");
+  const auto back = readRadiograph(sc.data(), sc.size());
+  EXPECT_EQ(back.info.sopClassUid, UID_SecondaryCaptureImageStorage);
 }
 
 // The SC copies what the source says and invents nothing: its body part, its lossy history.

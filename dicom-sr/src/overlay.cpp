@@ -12,6 +12,7 @@
 #include "sagitta/core/construction.hpp"
 #include "sagitta/core/measurement_json.hpp"
 #include "sagitta/dicom/errors.hpp"
+#include "part10.hpp"
 
 namespace sagitta::dicom {
 namespace {
@@ -140,7 +141,7 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
   return canvas;
 }
 
-void writeOverlay(const ReportInput& in, const cv::Mat& display, const std::string& path) {
+std::string overlayBytes(const ReportInput& in, const cv::Mat& display) {
   const auto& s = in.source;
   const OutputUids uids = outputUids(s.sopInstanceUid, in.model.sha256, "sc");
   cv::Mat rgb;
@@ -204,8 +205,11 @@ void writeOverlay(const ReportInput& in, const cv::Mat& display, const std::stri
   if (d.putAndInsertUint8Array(DCM_PixelData, contiguous.data, static_cast<unsigned long>(contiguous.total() * 3)).bad()) {
     throw DicomError("cannot set the overlay pixel data");
   }
-  const OFCondition saved = file.saveFile(path.c_str(), EXS_LittleEndianExplicit);
-  if (saved.bad()) throw DicomError("cannot write " + path + ": " + saved.text());
+  return detail::part10Bytes(file);
+}
+
+void writeOverlay(const ReportInput& in, const cv::Mat& display, const std::string& path) {
+  detail::writePart10(overlayBytes(in, display), path);
 }
 
 }  // namespace sagitta::dicom

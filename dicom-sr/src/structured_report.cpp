@@ -14,6 +14,7 @@
 #include "sagitta/core/uid.hpp"
 #include "sagitta/dicom/errors.hpp"
 #include "sagitta/dicom/report_codes.hpp"
+#include "part10.hpp"
 
 namespace sagitta::dicom {
 namespace {
@@ -149,7 +150,7 @@ OutputUids outputUids(std::string_view sourceSopInstanceUid, std::string_view mo
   return {core::uidFromKey(key + "/series"), core::uidFromKey(key + "/instance")};
 }
 
-void writeStructuredReport(const ReportInput& in, const std::string& path) {
+std::string structuredReportBytes(const ReportInput& in) {
   const auto& s = in.source;
   if (s.sopInstanceUid.empty() || s.study.studyInstanceUid.empty() || s.sopClassUid.empty()) {
     throw DicomError("the source has no SOP Instance / SOP Class / Study Instance UID: cannot reference it");
@@ -225,8 +226,11 @@ void writeStructuredReport(const ReportInput& in, const std::string& path) {
   check(document.write(dataset), "write");
   check(dataset.putAndInsertString(DCM_SeriesInstanceUID, uids.series.c_str()), "series UID");
   check(dataset.putAndInsertString(DCM_SOPInstanceUID, uids.instance.c_str()), "instance UID");
-  const OFCondition saved = file.saveFile(path.c_str(), EXS_LittleEndianExplicit);
-  if (saved.bad()) throw DicomError("cannot write " + path + ": " + saved.text());
+  return detail::part10Bytes(file);
+}
+
+void writeStructuredReport(const ReportInput& in, const std::string& path) {
+  detail::writePart10(structuredReportBytes(in), path);
 }
 
 }  // namespace sagitta::dicom

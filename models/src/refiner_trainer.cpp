@@ -14,6 +14,7 @@
 #include "sagitta/models/device.hpp"
 #include "sagitta/models/errors.hpp"
 #include "sagitta/models/head_pair.hpp"
+#include "sagitta/models/head_set_loss.hpp"
 #include "sagitta/models/refine_landmarks.hpp"
 
 namespace sagitta::models {

@@ -12,7 +12,6 @@
 #include "sagitta/dicom/overlay.hpp"
 #include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/models/analysis.hpp"
-#include "sagitta/models/read_file.hpp"
 
 namespace sagitta::plugin {
 namespace fs = std::filesystem;
@@ -27,10 +26,14 @@ class InputFailure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::string readBytes(const fs::path& path) {
-  auto bytes = models::readWholeFile(path.string());
-  if (!bytes) throw std::runtime_error("cannot read back " + path.filename().string());
-  return std::move(*bytes);
+// POST /instances answers Success or AlreadyStored when the object is in Orthanc; FilteredOut
+// (a filter refused it) and Failure are failures, never "done" without a result.
+std::string storedId(const StoredInstance& stored, const char* what) {
+  if ((stored.status != "Success" && stored.status != "AlreadyStored") || stored.id.empty()) {
+    throw std::runtime_error(std::string("Orthanc did not store the ") + what + " (POST /instances: Status " +
+                             (stored.status.empty() ? "missing" : stored.status) + ")");
+  }
+  return stored.id;
 }
 
 double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -297,26 +300,18 @@ void AnalysisService::analyseAndStore(Prepared& prepared) {
     log_(LogLevel::Warning, tagOf(job) + " not measured: " + reasons);
     return;
   }
-  const auto scratch = fs::temp_directory_path() / ("sagitta-job-" + std::to_string(job.id));
-  fs::create_directories(scratch);
+  // Written and posted from memory: no scratch file for another node or user to read, replace
+  // or collide with.
   std::string srId, scId;
-  double writing = 0.0, storing = 0.0;
-  try {
-    auto t = Clock::now();
-    if (config_.writeStructuredReport) dicom::writeStructuredReport(analysis.report, (scratch / "sr.dcm").string());
-    if (config_.writeSecondaryCapture) {
-      dicom::writeOverlay(analysis.report, prepared.radiograph.display, (scratch / "sc.dcm").string());
-    }
-    writing = secondsSince(t);
-    t = Clock::now();
-    if (config_.writeStructuredReport) srId = store_.store(readBytes(scratch / "sr.dcm")).id;
-    if (config_.writeSecondaryCapture) scId = store_.store(readBytes(scratch / "sc.dcm")).id;
-    storing = secondsSince(t);
-  } catch (...) {
-    fs::remove_all(scratch);
-    throw;
-  }
-  fs::remove_all(scratch);
+  auto t = Clock::now();
+  const std::string srBytes = config_.writeStructuredReport ? dicom::structuredReportBytes(analysis.report) : "";
+  const std::string scBytes =
+      config_.writeSecondaryCapture ? dicom::overlayBytes(analysis.report, prepared.radiograph.display) : "";
+  const double writing = secondsSince(t);
+  t = Clock::now();
+  if (config_.writeStructuredReport) srId = storedId(store_.store(srBytes), "SR");
+  if (config_.writeSecondaryCapture) scId = storedId(store_.store(scBytes), "SC");
+  const double storing = secondsSince(t);
   metrics_.observe(Stage::Writing, writing);
   metrics_.observe(Stage::Storing, storing);
   const auto timings = nlohmann::ordered_json{{"decode_s", prepared.decodeSeconds},

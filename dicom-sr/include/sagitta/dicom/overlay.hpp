@@ -18,7 +18,9 @@ inline constexpr int kOverlayMaxRows = 2048;
 // The picture itself (BGR), for tests and previews.
 cv::Mat renderOverlay(const ReportInput& input, const cv::Mat& display);
 
-// Throws DicomError when it cannot be written.
+// The SC as a Part 10 file in memory (what the plugin posts to Orthanc), or written to path.
+// Throws DicomError when it cannot be built or written.
+std::string overlayBytes(const ReportInput& input, const cv::Mat& display);
 void writeOverlay(const ReportInput& input, const cv::Mat& display, const std::string& path);
 
 }  // namespace sagitta::dicom

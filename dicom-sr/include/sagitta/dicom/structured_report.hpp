@@ -32,7 +32,9 @@ struct OutputUids {
 };
 OutputUids outputUids(std::string_view sourceSopInstanceUid, std::string_view modelSha256, std::string_view kind);
 
+// The report as a Part 10 file in memory (what the plugin posts to Orthanc), or written to path.
 // Throws DicomError with DCMTK's reason when the report cannot be built or written.
+std::string structuredReportBytes(const ReportInput& input);
 void writeStructuredReport(const ReportInput& input, const std::string& path);
 
 // Our SR back as JSON: {"source", "model", "landmarks" (FORMATS.md landmarks file),

@@ -8,7 +8,8 @@
 //   two-Gaussian target and with a Wing on the mean of each half of the map (the halves split
 //   by the true heads' bisector), and read by a weighted 2-means from the found heads (labels,
 //   separation) and the map's major axis (direction).
-// The heads reported are the hip axis plus and minus half the peaks' separation.
+// The heads reported are the hip axis plus and minus half the peaks' separation. The training
+// term of the head-set channel is in head_set_loss.hpp (the training library).
 #pragma once
 
 #include <torch/torch.h>
@@ -16,7 +17,6 @@
 #include <opencv2/core.hpp>
 
 #include "sagitta/core/landmark_set.hpp"
-#include "sagitta/models/losses.hpp"
 
 namespace sagitta::models {
 
@@ -24,16 +24,6 @@ inline constexpr core::LandmarkId kHeadSetChannel = core::LandmarkId::FH_A;
 inline constexpr core::LandmarkId kHipAxisChannel = core::LandmarkId::FH_P;
 
 bool isFemoralHead(core::LandmarkId id);
-
-// Training term of the head-set channel. probabilities: [B, H, W] (softmax of that channel);
-// heads: [B, 2, 2] normalised (x, y); mask: [B] (1 = both heads inside the patch). Returns the
-// Wing on the two half-map means (input pixels of `c`) and the Jensen-Shannon divergence to the
-// two-Gaussian target, each averaged over the masked samples.
-struct HeadSetTerms {
-  torch::Tensor wing, jensenShannon;
-};
-HeadSetTerms headSetLoss(const torch::Tensor& probabilities, const torch::Tensor& heads, const torch::Tensor& mask,
-                         const LossConfig& c);
 
 // The two peaks of a head-set map ([H, W] probabilities on the CPU): a weighted 2-means started
 // from two normalised points, each result in normalised coordinates with its spread (SD,
