@@ -325,6 +325,32 @@ TEST(DicomReaderSamples, MultiFrameUsesTheFirstFrameWithAWarning) {
   EXPECT_EQ(r.display.rows, r.info.rows);
 }
 
+// Compressed multi-frame objects (../shared/realdicom, real files from public corpora): only the
+// first frame is decompressed, and the pixel limit counts every frame.
+TEST(DicomReaderSamples, CompressedMultiFrameDecodesOnlyItsFirstFrameWithinTheLimit) {
+  const fs::path folder = SAGITTA_REALDICOM_DIR;
+  const auto xa = folder / "r15_XA_multiframe96_jpegbaseline.dcm";  // 96 x 512 x 512, JPEG baseline
+  const auto ct = folder / "e07_multiframe_fragmented_noBOT_jpeg12.dcm";  // 2 frames, no offset table
+  if (!fs::exists(xa) || !fs::exists(ct)) GTEST_SKIP() << "no " << folder.string();
+  const Radiograph r = readRadiograph(xa.string());
+  EXPECT_EQ(r.info.frames, 96);
+  EXPECT_EQ(r.display.rows, 512);
+  EXPECT_EQ(r.display.cols, 512);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(r.display, mean, sd);
+  EXPECT_GT(sd[0], 5.0);  // a real picture, not a zero-filled frame
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NE(r.warnings.front().find("96 frames"), std::string::npos);
+  EXPECT_EQ(readRadiograph(ct.string()).display.rows, 512);
+  // 96 frames of 262144 pixels are 25.2 Mpixel: over a 20 Mpixel limit although one frame is not.
+  try {
+    readRadiograph(xa.string(), ReadLimits{20'000'000});
+    FAIL() << "a 96-frame object passed a 20 Mpixel limit";
+  } catch (const NotAnImage& e) {
+    EXPECT_NE(std::string(e.what()).find("96 frames"), std::string::npos) << e.what();
+  }
+}
+
 TEST(DicomReaderSamples, SignedSixteenBitWithRescaleDecodes) {
   const fs::path file = "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm";
   if (!fs::exists(file)) GTEST_SKIP() << "python3-pydicom not installed";

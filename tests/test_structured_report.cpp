@@ -4,13 +4,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <utility>
 #include <vector>
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcsequen.h>
-#include <dcmtk/dcmdata/dcstack.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -112,65 +109,6 @@ TEST_F(Report, UnmeasuredParametersAreReportedWithTheirReason) {
   EXPECT_TRUE(json["parameters"]["parameters"]["CL"]["value"].is_null());
   EXPECT_EQ(json["parameters"]["parameters"]["CL"]["reason"], "landmark C2_AI missing");
   EXPECT_EQ(core::parseLandmarksJson(json["landmarks"].dump()).landmarks.size(), 44U);
-}
-
-// The landmark NUMs of a document, in order: (has a value, qualifier code value).
-std::vector<std::pair<bool, std::string>> landmarkNums(const std::string& path) {
-  DcmFileFormat file;
-  EXPECT_TRUE(file.loadFile(path.c_str()).good());
-  std::vector<std::pair<bool, std::string>> nums;
-  DcmItem* group = nullptr;
-  // Find the group whose Tracking Identifier is "Landmarks" anywhere in the content tree.
-  DcmStack stack;
-  while (file.getDataset()->search(DCM_TextValue, stack, ESM_afterStackTop, OFTrue).good()) {
-    auto* element = static_cast<DcmElement*>(stack.top());
-    OFString text;
-    element->getOFStringArray(text);
-    if (text == "Landmarks" && stack.card() >= 3) {
-      group = static_cast<DcmItem*>(stack.elem(3));  // element < item < sequence < group item
-      break;
-    }
-  }
-  EXPECT_NE(group, nullptr);
-  if (group == nullptr) return nums;
-  DcmSequenceOfItems* content = nullptr;
-  if (group->findAndGetSequence(DCM_ContentSequence, content).bad() || content == nullptr) return nums;
-  for (unsigned long i = 0; i < content->card(); ++i) {
-    DcmItem* item = content->getItem(i);
-    OFString type;
-    item->findAndGetOFString(DCM_ValueType, type);
-    if (type != "NUM") continue;
-    DcmItem* measured = nullptr;
-    DcmItem* qualifier = nullptr;
-    item->findAndGetSequenceItem(DCM_MeasuredValueSequence, measured, 0);
-    item->findAndGetSequenceItem(DCM_NumericValueQualifierCodeSequence, qualifier, 0);
-    OFString code;
-    if (qualifier != nullptr) qualifier->findAndGetOFString(DCM_CodeValue, code);
-    nums.emplace_back(measured != nullptr, code.c_str());
-  }
-  return nums;
-}
-
-TEST_F(Report, LandmarkWithoutSpreadIsNotWrittenAsZeroUncertainty) {
-  const auto truthPath = (dir_ / "truth_sr.dcm").string();
-  writeStructuredReport(input_, truthPath);  // phantom truth: no sigma
-  const auto unknown = landmarkNums(truthPath);
-  ASSERT_EQ(unknown.size(), core::kLandmarkCount);
-  for (const auto& [hasValue, qualifier] : unknown) {
-    EXPECT_FALSE(hasValue);
-    EXPECT_EQ(qualifier, "114007");  // Measurement not attempted (CID 42)
-  }
-  for (const auto& info : core::landmarkCatalogue()) {
-    auto l = *input_.landmarks.landmarks.get(info.id);
-    l.sigmaMm = 1.25;
-    input_.landmarks.landmarks.set(info.id, l);
-  }
-  const auto modelPath = (dir_ / "model_sr.dcm").string();
-  writeStructuredReport(input_, modelPath);
-  for (const auto& [hasValue, qualifier] : landmarkNums(modelPath)) {
-    EXPECT_TRUE(hasValue);
-    EXPECT_TRUE(qualifier.empty());
-  }
 }
 
 // The plugin posts its objects from memory: the bytes are a complete Part 10 file, the same as

@@ -177,6 +177,15 @@ Radiograph decode(DcmFileFormat& file, const ReadLimits& limits, const DecodedFr
     throw NotAnImage("image too large: " + std::to_string(info.rows) + " x " + std::to_string(info.columns) +
                      " pixels exceeds the limit of " + std::to_string(limits.maxPixels));
   }
+  // The limit holds for all frames together: a multi-frame object is a cine or a stack, never a
+  // film we measure, and its frame count must not multiply what a hostile file can claim.
+  if (pixels * static_cast<std::size_t>(info.frames) > limits.maxPixels) {
+    throw NotAnImage("image too large: " + std::to_string(info.frames) + " frames of " + std::to_string(info.rows) +
+                     " x " + std::to_string(info.columns) + " pixels exceed the limit of " +
+                     std::to_string(limits.maxPixels) + " pixels in all");
+  }
+  // Only the analysed (first) frame of a compressed multi-frame object is decompressed.
+  const bool partialDecode = frame == nullptr && xfer.isEncapsulated() && info.frames > 1;
   if (frame != nullptr) {
     substituteFrame(dataset, info, *frame);
     out.info = describe(dataset, info.transferSyntaxUid);  // the pixel module of what is rendered
@@ -184,7 +193,7 @@ Radiograph decode(DcmFileFormat& file, const ReadLimits& limits, const DecodedFr
                            (frame->decoder.empty() ? "an external decoder" : frame->decoder));
   } else if (!isSupportedTransferSyntax(info.transferSyntaxUid)) {
     throw UnsupportedTransferSyntax(info.transferSyntaxUid, xfer.getXferName());
-  } else if (xfer.isEncapsulated()) {
+  } else if (xfer.isEncapsulated() && !partialDecode) {
     const OFCondition status = dataset.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
     if (status.bad() || !dataset.canWriteXfer(EXS_LittleEndianExplicit)) {
       throw DecodeFailure(std::string("cannot decompress ") + xfer.getXferName() + ": " + status.text());
@@ -192,7 +201,8 @@ Radiograph decode(DcmFileFormat& file, const ReadLimits& limits, const DecodedFr
   }
   // DCMTK pads pixel data that is shorter than Rows x Columns with zeros (and only warns): a
   // truncated or inconsistent file must fail instead of being measured half black.
-  if (DcmElement* element = nullptr; dataset.findAndGetElement(DCM_PixelData, element).good() && element != nullptr) {
+  if (DcmElement* element = nullptr;
+      !partialDecode && dataset.findAndGetElement(DCM_PixelData, element).good() && element != nullptr) {
     const auto bitsAllocated = static_cast<std::size_t>(std::max(1, info.bitsAllocated));
     const auto needed = (pixels * static_cast<std::size_t>(std::max(1, info.samplesPerPixel)) * bitsAllocated + 7U) / 8U;
     const auto held = static_cast<std::size_t>(element->getLength());
@@ -209,7 +219,7 @@ Radiograph decode(DcmFileFormat& file, const ReadLimits& limits, const DecodedFr
   // interpretation (MONOCHROME1 is inverted); it may detach the data set's pixel data once
   // it holds its own copy, so at most three full-size buffers exist.
   DicomImage image(&dataset, frame != nullptr ? EXS_LittleEndianExplicit : dataset.getCurrentXfer(),
-                   CIF_MayDetachPixelData, 0, 1);
+                   partialDecode ? CIF_UsePartialAccessToPixelData : CIF_MayDetachPixelData, 0, 1);
   if (image.getStatus() != EIS_Normal) {
     throw DecodeFailure(std::string("cannot decode pixel data: ") + DicomImage::getString(image.getStatus()));
   }

@@ -105,9 +105,10 @@ void addLandmarkGroup(TID1500_MeasurementReport& report, const ReportInput& in, 
   check(group.setTrackingUniqueIdentifier(core::uidFromKey(uids.instance + "/tracking/landmarks")), "landmark UID");
   check(group.addFindingSite(coded({"421060004", "SCT", "Spine"})), "landmark finding site");
   const CID7181_AbstractMultiDimensionalImageModelComponentUnits mm(coded({"mm", "UCUM", "millimeter"}));
-  // Each landmark is a TID 300 NUM (its spread) with its point. A landmark without a spread
-  // (phantom truth, a person's annotation) gets no number, which would read as certainty, but
-  // the Numeric Value Qualifier "Measurement not attempted" (CID 42), as TID 300 allows.
+  // TID 300 needs a value: without a model spread the uncertainty is written as 0 and this
+  // evaluation says that it was not estimated (exact for phantom truth, unknown for annotations).
+  // A NUM without a value and with the qualifier "Measurement not attempted" (CID 42) is valid
+  // for dciodvfy and dcmjs, but PixelMed's TID 300 check calls it an error ("Missing value").
   bool anySigma = false;
   for (const auto& info : core::landmarkCatalogue()) {
     const auto& l = in.landmarks.landmarks.get(info.id);
@@ -116,20 +117,15 @@ void addLandmarkGroup(TID1500_MeasurementReport& report, const ReportInput& in, 
   check(group.addQualitativeEvaluation(
             coded(privateCode("UNCERTAINTY_SOURCE", "Landmark uncertainty source")),
             anySigma ? std::string("model heatmap spread (sigma, mm)")
-                     : std::string("not estimated: landmarks supplied without uncertainty (no value, qualifier "
-                                   "'Measurement not attempted')")),
+                     : std::string("not estimated: landmarks supplied without uncertainty, values are 0")),
         "uncertainty source");
   bool first = true;
   for (const auto& info : core::landmarkCatalogue()) {
     const auto& landmark = in.landmarks.landmarks.get(info.id);
     if (!landmark) continue;
-    using MeasurementValue = TID1500_MeasurementReport::TID1501_Measurements::MeasurementValue;
-    MeasurementValue value(CID42_NumericValueQualifier(CID42_NumericValueQualifier::MeasurementNotAttempted));
-    if (landmark->sigmaMm) {
-      char sigma[32];
-      std::snprintf(sigma, sizeof sigma, "%.2f", *landmark->sigmaMm);
-      value = MeasurementValue(sigma, mm);
-    }
+    char sigma[32];
+    std::snprintf(sigma, sizeof sigma, "%.2f", landmark->sigmaMm.value_or(0.0));
+    const TID1500_MeasurementReport::TID1501_Measurements::MeasurementValue value(sigma, mm);
     check(group.addMeasurement(CID7469_GenericIntensityAndSizeMeasurements(coded(landmarkConcept(info.key))), value,
                                !first),
           "landmark " + std::string(info.key));

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Reads a Sagitta SR with dcmjs, as OHIF does, and checks what its measurement display needs:
 // every measurement group has a Tracking Identifier and a Tracking UID, every NUM a value, a
-// UCUM unit and a SCOORD child (a landmark without an estimated spread: the qualifier
-// "Measurement not attempted" instead of a value). Values and units are compared with the parameters JSON.
+// UCUM unit and a SCOORD child. Values and units are compared with the parameters JSON.
 // usage: node check_sr_dcmjs.js SR.dcm PARAMETERS.json
 "use strict";
 const fs = require("fs");
@@ -32,15 +31,7 @@ for (const group of asArray(imaging && imaging.ContentSequence)) {
   for (const num of items.filter((i) => i.ValueType === "NUM")) {
     numbers++;
     const measured = asArray(num.MeasuredValueSequence)[0];
-    if (!measured) {
-      // A landmark whose spread was not estimated: no number, which would read as certainty,
-      // but the qualifier "Measurement not attempted" (114007, CID 42), with its point.
-      const qualifier = asArray(num.NumericValueQualifierCodeSequence)[0] || {};
-      const scoord = asArray(num.ContentSequence).find((c) => c.ValueType === "SCOORD");
-      if (id !== "Landmarks" || qualifier.CodeValue !== "114007") failures.push(`${id}: NUM without a value or qualifier`);
-      if (!scoord) failures.push(`${id}: NUM without SCOORD`);
-      continue;
-    }
+    if (!measured) { failures.push(`${id}: NUM without a value`); continue; }
     const unit = asArray(measured.MeasurementUnitsCodeSequence)[0] || {};
     if (unit.CodingSchemeDesignator !== "UCUM") failures.push(`${id}: unit is not UCUM`);
     const scoord = asArray(num.ContentSequence).find((c) => c.ValueType === "SCOORD");

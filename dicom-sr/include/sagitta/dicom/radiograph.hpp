@@ -48,7 +48,7 @@ struct Radiograph {
 };
 
 struct ReadLimits {
-  std::size_t maxPixels = 120'000'000;  // 12000 x 10000: anything larger is refused
+  std::size_t maxPixels = 120'000'000;  // 12000 x 10000, rows x columns x frames: anything larger is refused
 };
 
 // The first frame decoded by someone else (the PACS's own decoder and its decoder plugins) for
