@@ -33,9 +33,16 @@ class FakeStore : public InstanceStore {
   std::mutex mutex;
   std::vector<std::string> stored;  // bytes of every object the service stored
 
+  int transientFileFailures = 0;  // the next reads of a file that fail as a REST error would
+
   bool exists(const std::string& instance) override { return files.count(instance) > 0; }
   std::optional<std::string> file(const std::string& instance, std::size_t maxBytes) override {
-    if (!files.count(instance) || files[instance].size() > maxBytes) return std::nullopt;
+    if (transientFileFailures > 0) {
+      --transientFileFailures;
+      throw std::runtime_error("REST error 500 (fake)");
+    }
+    if (!files.count(instance)) throw InstanceGone("the instance is no longer stored");
+    if (files[instance].size() > maxBytes) return std::nullopt;
     return files[instance];
   }
   InstanceFacts facts(const std::string& instance) override { return tags.at(instance); }
@@ -78,16 +85,24 @@ struct Harness {
     config.maxAttempts = maxAttempts;
     config.rules = defaultRules();
   }
-  std::optional<Job> finished(AnalysisService& service, const std::string& instance) {
+  // Starts a service, hands it the instances, waits for each job to end, stops it.
+  std::map<std::string, Job> run(const std::vector<std::string>& instances) {
+    AnalysisService service(config, store, log);
+    service.start();
+    for (const auto& instance : instances) service.onNewInstance(instance);
+    std::map<std::string, Job> jobs;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (std::chrono::steady_clock::now() < deadline) {
-      const auto job = service.queue().latestForInstance(instance);
-      if (job && (job->state == JobState::Done || job->state == JobState::Skipped || job->state == JobState::Failed)) {
-        return job;
+    while (jobs.size() < instances.size() && std::chrono::steady_clock::now() < deadline) {
+      for (const auto& instance : instances) {
+        const auto job = service.queue().latestForInstance(instance);
+        if (job && (job->state == JobState::Done || job->state == JobState::Skipped || job->state == JobState::Failed)) {
+          jobs[instance] = *job;
+        }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    return std::nullopt;
+    service.stop();
+    return jobs;
   }
   fs::path dir;
   PluginConfig config;
@@ -100,12 +115,9 @@ TEST(AnalysisService, StoresTheSrAndScFromMemory) {
   Harness h("service-done");
   h.store.files["film"] = phantomBytes(0, h.dir);
   h.store.tags["film"] = kSpineLateral;
-  AnalysisService service(h.config, h.store, h.log);
-  service.start();
-  service.onNewInstance("film");
-  const auto job = h.finished(service, "film");
-  service.stop();
-  ASSERT_TRUE(job);
+  const auto jobs = h.run({"film"});
+  ASSERT_EQ(jobs.count("film"), 1U);
+  const auto* job = &jobs.at("film");
   EXPECT_EQ(job->state, JobState::Done) << job->reason;
   ASSERT_EQ(h.store.stored.size(), 2U);
   EXPECT_EQ(job->srInstance, "stored-1");
@@ -123,12 +135,9 @@ TEST(AnalysisService, AResultOrthancDidNotStoreIsAFailureNotDone) {
   h.store.files["film"] = phantomBytes(1, h.dir);
   h.store.tags["film"] = kSpineLateral;
   h.store.storeStatus = "FilteredOut";
-  AnalysisService service(h.config, h.store, h.log);
-  service.start();
-  service.onNewInstance("film");
-  const auto job = h.finished(service, "film");
-  service.stop();
-  ASSERT_TRUE(job);
+  const auto jobs = h.run({"film"});
+  ASSERT_EQ(jobs.count("film"), 1U);
+  const auto* job = &jobs.at("film");
   EXPECT_EQ(job->state, JobState::Failed);
   EXPECT_NE(job->reason.find("Status FilteredOut"), std::string::npos) << job->reason;
   EXPECT_TRUE(job->srInstance.empty());
@@ -160,16 +169,41 @@ TEST(AnalysisService, AFilmTheModelCannotReadIsNotMeasuredAndNothingIsStored) {
   Harness h("service-noise");
   h.store.files["noise"] = noiseBytes(h.dir);
   h.store.tags["noise"] = kSpineLateral;
-  AnalysisService service(h.config, h.store, h.log);
-  service.start();
-  service.onNewInstance("noise");
-  const auto job = h.finished(service, "noise");
-  service.stop();
-  ASSERT_TRUE(job);
+  const auto jobs = h.run({"noise"});
+  ASSERT_EQ(jobs.count("noise"), 1U);
+  const auto* job = &jobs.at("noise");
   EXPECT_EQ(job->state, JobState::Skipped);
   EXPECT_EQ(job->reason.rfind("not measured: ", 0), 0U) << job->reason;
   EXPECT_TRUE(h.store.stored.empty());
   EXPECT_TRUE(job->srInstance.empty() && job->scInstance.empty());
+}
+
+// Error classes of the fetch: a failed REST call is retried, a deleted instance or an oversized
+// file is not (their reason says which).
+TEST(AnalysisService, ATransientFetchErrorIsRetriedAGoneInstanceIsNot) {
+  Harness h("service-fetch", 3);
+  h.store.files["film"] = phantomBytes(3, h.dir);
+  h.store.tags["film"] = kSpineLateral;
+  h.store.tags["gone"] = kSpineLateral;  // its tags were read, then it was deleted
+  h.store.transientFileFailures = 1;
+  const auto jobs = h.run({"film"});
+  ASSERT_EQ(jobs.count("film"), 1U);
+  EXPECT_EQ(jobs.at("film").state, JobState::Done) << jobs.at("film").reason;
+  EXPECT_EQ(jobs.at("film").attempts, 2);
+  const auto gone = h.run({"gone"});
+  ASSERT_EQ(gone.count("gone"), 1U);
+  EXPECT_EQ(gone.at("gone").state, JobState::Failed);
+  EXPECT_EQ(gone.at("gone").attempts, 1);
+  EXPECT_NE(gone.at("gone").reason.find("no longer stored"), std::string::npos) << gone.at("gone").reason;
+
+  Harness small("service-large", 3);
+  small.config.maxFileBytes = 1U << 20U;
+  small.store.files["film"] = h.store.files["film"];  // a 1600-row film is larger than 1 MB
+  small.store.tags["film"] = kSpineLateral;
+  const auto large = small.run({"film"});
+  ASSERT_EQ(large.count("film"), 1U);
+  EXPECT_EQ(large.at("film").state, JobState::Failed);
+  EXPECT_NE(large.at("film").reason.find("larger than Limits.MaxFileMegabytes"), std::string::npos);
 }
 
 TEST(AnalysisService, RoutingAndUndecodableFilesEndWithTheirReason) {
@@ -178,14 +212,10 @@ TEST(AnalysisService, RoutingAndUndecodableFilesEndWithTheirReason) {
   h.store.tags["ct"] = {{"Modality", "CT"}};
   h.store.files["broken"] = std::string(300, '\0');
   h.store.tags["broken"] = kSpineLateral;
-  AnalysisService service(h.config, h.store, h.log);
-  service.start();
-  service.onNewInstance("ct");
-  service.onNewInstance("broken");
-  const auto ct = h.finished(service, "ct");
-  const auto broken = h.finished(service, "broken");
-  service.stop();
-  ASSERT_TRUE(ct && broken);
+  const auto jobs = h.run({"ct", "broken"});
+  ASSERT_EQ(jobs.size(), 2U);
+  const auto* ct = &jobs.at("ct");
+  const auto* broken = &jobs.at("broken");
   EXPECT_EQ(ct->state, JobState::Skipped);
   EXPECT_NE(ct->reason.find("no routing rule"), std::string::npos) << ct->reason;
   EXPECT_EQ(broken->state, JobState::Failed);

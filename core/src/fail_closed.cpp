@@ -45,7 +45,7 @@ FailClosedVerdict applyFailClosed(Measurement& m) {
       because += (because.empty() ? "" : "; ") + warning->message;
     }
     value.value.reset();
-    value.reason = "not measurable: " + because;
+    value.reason = std::string(kWithheldReasonPrefix) + because;
   }
   m.indices = computeSurgicalIndices(m.parameters, m.calibration);
   verdict.withheld = std::move(withheld);

@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "sagitta/core/construction.hpp"
+#include "sagitta/core/fail_closed.hpp"
 #include "sagitta/core/measurement_json.hpp"
 #include "sagitta/dicom/errors.hpp"
 #include "part10.hpp"
@@ -121,7 +122,7 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
                   colour, cv::FILLED);
     const std::string shown = value.value ? fixed(core::roundForDisplay(*value.value, info.unit), decimals) + " " +
                                                 std::string(core::unitSymbol(info.unit, calibrated))
-                                          : std::string("n/a");
+                                          : std::string(core::isWithheld(value) ? "withheld" : "n/a");
     text(std::string(info.key), {255, 255, 255}, x0 + static_cast<int>(16 * unit));
     text(shown, value.value ? cv::Scalar(255, 255, 255) : cv::Scalar(140, 140, 140), x0 + static_cast<int>(90 * unit));
     text("(" + fixed(info.paperMean, decimals) + ", " + fixed(info.paperSd, decimals) + ")", {170, 170, 170},
@@ -138,6 +139,11 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
   }
   y += step / 2;
   text("! = quality warning (see SR)", {0, 0, 255}, x0);
+  if (std::any_of(in.measurement.parameters.begin(), in.measurement.parameters.end(),
+                  [](const core::ParameterValue& v) { return core::isWithheld(v); })) {
+    y += step;
+    text("withheld: a check failed (see SR)", {140, 140, 140}, x0);
+  }
   return canvas;
 }
 

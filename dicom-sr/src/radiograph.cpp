@@ -196,7 +196,7 @@ Radiograph decode(DcmFileFormat& file, const ReadLimits& limits, const DecodedFr
   } else if (xfer.isEncapsulated() && !partialDecode) {
     const OFCondition status = dataset.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
     if (status.bad() || !dataset.canWriteXfer(EXS_LittleEndianExplicit)) {
-      throw DecodeFailure(std::string("cannot decompress ") + xfer.getXferName() + ": " + status.text());
+      throw CannotDecompress(std::string("cannot decompress ") + xfer.getXferName() + ": " + status.text());
     }
   }
   // DCMTK pads pixel data that is shorter than Rows x Columns with zeros (and only warns): a
@@ -221,7 +221,10 @@ Radiograph decode(DcmFileFormat& file, const ReadLimits& limits, const DecodedFr
   DicomImage image(&dataset, frame != nullptr ? EXS_LittleEndianExplicit : dataset.getCurrentXfer(),
                    partialDecode ? CIF_UsePartialAccessToPixelData : CIF_MayDetachPixelData, 0, 1);
   if (image.getStatus() != EIS_Normal) {
-    throw DecodeFailure(std::string("cannot decode pixel data: ") + DicomImage::getString(image.getStatus()));
+    const std::string why = DicomImage::getString(image.getStatus());
+    // With partial access, DicomImage itself decompresses the frame: its failure is a codec's.
+    if (partialDecode) throw CannotDecompress("cannot decompress the first frame of " + std::string(xfer.getXferName()) + ": " + why);
+    throw DecodeFailure("cannot decode pixel data: " + why);
   }
   const int width = static_cast<int>(image.getWidth()), height = static_cast<int>(image.getHeight());
   if (image.isMonochrome() != 0) {

@@ -252,8 +252,13 @@ std::optional<AnalysisService::Prepared> AnalysisService::prepare(const Job& job
     return std::nullopt;
   }
   const auto started = Clock::now();
-  const auto bytes = store_.file(job.instance, config_.maxFileBytes);
-  if (!bytes) throw InputFailure("the DICOM file is larger than Limits.MaxFileMegabytes or no longer stored");
+  std::optional<std::string> bytes;
+  try {
+    bytes = store_.file(job.instance, config_.maxFileBytes);  // a failed REST call is retried
+  } catch (const InstanceGone& e) {
+    throw InputFailure(e.what());
+  }
+  if (!bytes) throw InputFailure("the DICOM file is larger than Limits.MaxFileMegabytes");
   Prepared prepared{job, decode(job, *bytes), decision.forward, secondsSince(started), Clock::now()};
   metrics_.observe(Stage::Decode, prepared.decodeSeconds);
   return prepared;
@@ -266,9 +271,8 @@ dicom::Radiograph AnalysisService::decode(const Job& job, const std::string& byt
     return dicom::readRadiograph(bytes.data(), bytes.size(), limits);
   } catch (const dicom::UnsupportedTransferSyntax& e) {
     dcmtkReason = e.what();
-  } catch (const dicom::DecodeFailure& e) {
-    if (std::string(e.what()).rfind("cannot decompress", 0) != 0) throw InputFailure(std::string("cannot decode: ") + e.what());
-    dcmtkReason = e.what();
+  } catch (const dicom::CannotDecompress& e) {
+    dcmtkReason = e.what();  // chosen by type: only a codec failure goes to the PACS's decoder
   } catch (const dicom::DicomError& e) {
     throw InputFailure(std::string("cannot decode: ") + e.what());
   }

@@ -48,11 +48,20 @@ std::optional<std::string> OrthancStore::get(const std::string& uri) {
 bool OrthancStore::exists(const std::string& instance) { return get("/instances/" + instance).has_value(); }
 
 std::optional<std::string> OrthancStore::file(const std::string& instance, std::size_t maxBytes) {
-  if (const auto info = get("/instances/" + instance)) {
-    const auto size = parse(*info, "/instances").value("FileSize", static_cast<std::size_t>(0));
-    if (size > maxBytes) return std::nullopt;
-  }
-  return get("/instances/" + instance + "/file");
+  // Orthanc says "unknown resource" for an instance that is gone; any other error is transient.
+  const auto read = [&](const std::string& uri) {
+    Buffer buffer(context_);
+    const auto code = OrthancPluginRestApiGet(context_, buffer.get(), uri.c_str());
+    if (code == OrthancPluginErrorCode_UnknownResource) throw InstanceGone("the instance is no longer stored");
+    if (code != OrthancPluginErrorCode_Success) {
+      throw std::runtime_error("cannot read the instance through the REST API (Orthanc error " +
+                               std::to_string(static_cast<int>(code)) + ")");
+    }
+    return buffer.str();
+  };
+  const auto size = parse(read("/instances/" + instance), "/instances").value("FileSize", static_cast<std::size_t>(0));
+  if (size > maxBytes) return std::nullopt;
+  return read("/instances/" + instance + "/file");
 }
 
 InstanceFacts OrthancStore::facts(const std::string& instance) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "eval_report.hpp"
+#include "report_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,19 +18,6 @@
 namespace sagitta::cli {
 namespace fs = std::filesystem;
 namespace {
-
-std::string fixed(double v, int digits) {
-  if (std::isnan(v)) return "-";
-  char text[48];
-  std::snprintf(text, sizeof text, "%.*f", digits, v);
-  return text;
-}
-
-void writeFile(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw core::InvalidInput("cannot write " + path.string());
-}
 
 const cv::Scalar kInk(40, 40, 40), kGrid(220, 220, 220), kBox(200, 140, 60), kRed(40, 40, 200);
 
@@ -88,7 +76,7 @@ cv::Mat blandAltman(const models::Evaluation& e) {
     }
     const auto& info = core::parameterCatalogue()[k];
     const auto& s = e.parameters[k];
-    text(p, std::string(info.key) + "  bias " + fixed(s.meanDifference, 2) + "  SD " + fixed(s.sdDifference, 2), {8, 16});
+    text(p, std::string(info.key) + "  bias " + fixedOrDash(s.meanDifference, 2) + "  SD " + fixedOrDash(s.sdDifference, 2), {8, 16});
     cv::rectangle(p, {40, 24}, {pw - 10, ph - 24}, kGrid);
     if (points.empty()) continue;
     double x0 = points[0].x, x1 = x0, ymax = 1e-6;
@@ -108,10 +96,10 @@ cv::Mat blandAltman(const models::Evaluation& e) {
     }
     cv::line(p, map(x0, 0.0), map(x1, 0.0), kGrid);
     for (const auto& q : points) cv::circle(p, map(q.x, q.y), 2, kInk, cv::FILLED, cv::LINE_AA);
-    text(p, fixed(x0, 0), {40, ph - 8}, 0.35);
-    text(p, fixed(x1, 0), {pw - 40, ph - 8}, 0.35);
-    text(p, "+" + fixed(ymax, 1), {2, 34}, 0.3);
-    text(p, "-" + fixed(ymax, 1), {2, ph - 26}, 0.3);
+    text(p, fixedOrDash(x0, 0), {40, ph - 8}, 0.35);
+    text(p, fixedOrDash(x1, 0), {pw - 40, ph - 8}, 0.35);
+    text(p, "+" + fixedOrDash(ymax, 1), {2, 34}, 0.3);
+    text(p, "-" + fixedOrDash(ymax, 1), {2, ph - 26}, 0.3);
   }
   return image;
 }
@@ -132,10 +120,10 @@ std::string writeEvaluationReport(const models::Evaluation& e, const EvalContext
      << "- bundle sha256: `" << c.bundleSha256 << "`\n- model: " << c.composition << "\n- data: `" << c.data << "`\n- images: " << e.images.size()
      << ", accepted by the gate and the fail-closed checks: " << accepted << " (" << withheldImages
      << " with parameters withheld by a failed check; they count as missing)\n- device: " << c.device << ", mean inference "
-     << fixed(1000.0 * inference / static_cast<double>(std::max<std::size_t>(1, e.images.size())), 0) << " ms per image (full-size decode excluded)\n\n"
+     << fixedOrDash(1000.0 * inference / static_cast<double>(std::max<std::size_t>(1, e.images.size())), 0) << " ms per image (full-size decode excluded)\n\n"
      << "## Landmarks (error in mm; seeds/000 eq. 5-8)\n\n"
-     << "Median over all landmarks: " << fixed(e.landmarks.medianMmAll, 2) << " mm; worst landmark median: "
-     << fixed(e.landmarks.worstMedianMm, 2) << " mm; selection error (eq. 8): " << fixed(e.landmarks.selectionError, 3)
+     << "Median over all landmarks: " << fixedOrDash(e.landmarks.medianMmAll, 2) << " mm; worst landmark median: "
+     << fixedOrDash(e.landmarks.worstMedianMm, 2) << " mm; selection error (eq. 8): " << fixedOrDash(e.landmarks.selectionError, 3)
      << ".\n\n| landmark | median | Q1 | Q3 | P95 | median weighted (eq. 7) |\n|---|---|---|---|---|---|\n";
   std::ostringstream lcsv;
   lcsv << "landmark,median_mm,q1_mm,q3_mm,p95_mm,median_weighted\n";
@@ -147,8 +135,8 @@ std::string writeEvaluationReport(const models::Evaluation& e, const EvalContext
     }
     const auto row = std::array<double, 4>{models::quantile(v, 0.5), models::quantile(v, 0.25),
                                            models::quantile(v, 0.75), models::quantile(v, 0.95)};
-    md << "| " << info.key << " | " << fixed(row[0], 2) << " | " << fixed(row[1], 2) << " | " << fixed(row[2], 2) << " | "
-       << fixed(row[3], 2) << " | " << fixed(e.landmarks.medianWeighted[i], 3) << " |\n";
+    md << "| " << info.key << " | " << fixedOrDash(row[0], 2) << " | " << fixedOrDash(row[1], 2) << " | " << fixedOrDash(row[2], 2) << " | "
+       << fixedOrDash(row[3], 2) << " | " << fixedOrDash(e.landmarks.medianWeighted[i], 3) << " |\n";
     lcsv << info.key << ',' << row[0] << ',' << row[1] << ',' << row[2] << ',' << row[3] << ','
          << e.landmarks.medianWeighted[i] << '\n';
   }
@@ -161,9 +149,9 @@ std::string writeEvaluationReport(const models::Evaluation& e, const EvalContext
     const auto k = core::indexOf(info.id);
     const auto& s = e.parameters[k];
     const int digits = info.id == core::ParameterId::BARREY ? 3 : 2;
-    md << "| " << info.key << " | " << s.n << " | " << fixed(s.mae, digits) << " (" << fixed(s.sdAbs, digits) << ") | "
-       << fixed(s.medianAbs, digits) << " (" << fixed(s.q3Abs - s.q1Abs, digits) << ") | " << fixed(s.pearsonR, 3)
-       << " | " << fixed(s.meanDifference, digits) << " | " << fixed(kPaperMae[k], 1) << " | "
+    md << "| " << info.key << " | " << s.n << " | " << fixedOrDash(s.mae, digits) << " (" << fixedOrDash(s.sdAbs, digits) << ") | "
+       << fixedOrDash(s.medianAbs, digits) << " (" << fixedOrDash(s.q3Abs - s.q1Abs, digits) << ") | " << fixedOrDash(s.pearsonR, 3)
+       << " | " << fixedOrDash(s.meanDifference, digits) << " | " << fixedOrDash(kPaperMae[k], 1) << " | "
        << (s.n > 0 && s.mae < kPaperMae[k] ? "yes" : "no") << " |\n";
     pcsv << info.key << ',' << (info.unit == core::ParameterUnit::Length ? "mm" : info.unit == core::ParameterUnit::Ratio ? "ratio" : "deg")
          << ',' << s.n << ',' << s.mae << ',' << s.sdAbs << ',' << s.medianAbs << ',' << s.q1Abs << ',' << s.q3Abs << ','
@@ -189,18 +177,18 @@ std::string writeEvaluationReport(const models::Evaluation& e, const EvalContext
       const auto& p = img.predictedLandmarks.get(info.id);
       const auto& t = img.trueLandmarks.get(info.id);
       if (!p && !t) continue;
-      xcsv << img.name << ',' << info.key << ',' << (p ? fixed(p->x, 2) : "") << ',' << (p ? fixed(p->y, 2) : "") << ','
-           << (p && p->sigmaMm ? fixed(*p->sigmaMm, 2) : "") << ',' << (t ? fixed(t->x, 2) : "") << ',' << (t ? fixed(t->y, 2) : "")
-           << ',' << (p && t ? fixed(img.errors.mm[core::indexOf(info.id)], 3) : "") << '\n';
+      xcsv << img.name << ',' << info.key << ',' << (p ? fixedOrDash(p->x, 2) : "") << ',' << (p ? fixedOrDash(p->y, 2) : "") << ','
+           << (p && p->sigmaMm ? fixedOrDash(*p->sigmaMm, 2) : "") << ',' << (t ? fixedOrDash(t->x, 2) : "") << ',' << (t ? fixedOrDash(t->y, 2) : "")
+           << ',' << (p && t ? fixedOrDash(img.errors.mm[core::indexOf(info.id)], 3) : "") << '\n';
     }
   }
   md << "\nPlots: `landmark_errors.png` (per-landmark distribution, 2 mm marked in red) and `bland_altman.png`.\n";
   const fs::path out(folder);
-  writeFile(out / "evaluation.md", md.str());
-  writeFile(out / "landmarks.csv", lcsv.str());
-  writeFile(out / "parameters.csv", pcsv.str());
-  writeFile(out / "images.csv", icsv.str());
-  writeFile(out / "predictions.csv", xcsv.str());
+  writeTextFile(out / "evaluation.md", md.str());
+  writeTextFile(out / "landmarks.csv", lcsv.str());
+  writeTextFile(out / "parameters.csv", pcsv.str());
+  writeTextFile(out / "images.csv", icsv.str());
+  writeTextFile(out / "predictions.csv", xcsv.str());
   cv::imwrite((out / "landmark_errors.png").string(), landmarkPlot(e));
   cv::imwrite((out / "bland_altman.png").string(), blandAltman(e));
   return md.str();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "realfilm_report.hpp"
+#include "report_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,19 +15,6 @@
 namespace sagitta::cli {
 namespace fs = std::filesystem;
 namespace {
-
-std::string fixed(double v, int digits) {
-  if (std::isnan(v)) return "-";
-  char text[48];
-  std::snprintf(text, sizeof text, "%.*f", digits, v);
-  return text;
-}
-
-void writeFile(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw core::InvalidInput("cannot write " + path.string());
-}
 
 bool isAngle(std::size_t k) { return core::parameterCatalogue()[k].unit == core::ParameterUnit::Degree; }
 
@@ -105,8 +93,8 @@ std::string writeRealFilmReport(const models::RealFilmEvaluation& e, const EvalC
      << "- compared: every angle parameter a film's annotation allows (all its landmarks annotated) on the films "
         "that were measured; lengths are left out (most films have no pixel spacing)\n"
      << "- annotation uncertainty: the annotations are approximate visual readings. Each annotated point is redrawn "
-     << "300 times with an SD of " << fixed(models::kAnnotationSdHighPx, 0) << " / " << fixed(models::kAnnotationSdMediumPx, 0)
-     << " / " << fixed(models::kAnnotationSdLowPx, 0)
+     << "300 times with an SD of " << fixedOrDash(models::kAnnotationSdHighPx, 0) << " / " << fixedOrDash(models::kAnnotationSdMediumPx, 0)
+     << " / " << fixedOrDash(models::kAnnotationSdLowPx, 0)
      << " px per axis for its stated high / medium / low confidence; the SD of each parameter over the redraws is "
         "the \"annotation SD\" below. An error within about twice that SD is within the annotation's own error.\n\n";
 
@@ -114,9 +102,9 @@ std::string writeRealFilmReport(const models::RealFilmEvaluation& e, const EvalC
      << "| negatives measured | " << s.negativesMeasured << " of " << s.negatives << " | 0 |\n"
      << "| lateral films measured | " << s.lateralsMeasured << " of " << s.laterals << " | (part 2: at least 6) |\n"
      << "| measured with a failed plausibility check | 0 (fail closed: such a value is withheld or the film refused) | 0 |\n"
-     << "| worst angle error on a measured film | " << fixed(s.worstAngleError, 1) << (s.worst.empty() ? "" : " (" + s.worst + ")")
-     << " deg | " << fixed(kMaxRealFilmAngleErrorDeg, 0) << " deg |\n"
-     << "| angle MAE over the compared parameters | " << fixed(s.angleMae, 1) << " deg (" << s.compared
+     << "| worst angle error on a measured film | " << fixedOrDash(s.worstAngleError, 1) << (s.worst.empty() ? "" : " (" + s.worst + ")")
+     << " deg | " << fixedOrDash(kMaxRealFilmAngleErrorDeg, 0) << " deg |\n"
+     << "| angle MAE over the compared parameters | " << fixedOrDash(s.angleMae, 1) << " deg (" << s.compared
      << " compared) | (part 2: 5 deg) |\n"
      << "| verdict | " << (s.passes() ? "passes" : "FAILS") << " | |\n\n";
 
@@ -128,16 +116,16 @@ std::string writeRealFilmReport(const models::RealFilmEvaluation& e, const EvalC
   for (const auto& f : e.films) {
     const std::string unit = f.calibrated ? "mm" : "px";
     md << "| " << f.name << " | " << f.entry.category << " | " << f.entry.kind << " | " << f.columns << " x " << f.rows
-       << " | " << decision(f) << " | " << cell(joined(f.reasons, "; ")) << " | " << fixed(f.medianSpreadInputPx, 1) << " | "
+       << " | " << decision(f) << " | " << cell(joined(f.reasons, "; ")) << " | " << fixedOrDash(f.medianSpreadInputPx, 1) << " | "
        << (f.entry.negative() ? "-" : std::to_string(f.annotated)) << " | "
-       << (std::isnan(f.medianLandmarkError) ? "-" : fixed(f.medianLandmarkError, 0) + " " + unit) << " | "
+       << (std::isnan(f.medianLandmarkError) ? "-" : fixedOrDash(f.medianLandmarkError, 0) + " " + unit) << " | "
        << (f.entry.negative() ? "-" : std::to_string(allowedCount(f)) + (f.annotationNote.empty() ? "" : " (" + cell(f.annotationNote) + ")"))
        << " |\n";
     films << f.name << "," << f.entry.category << "," << f.entry.kind << "," << f.columns << "," << f.rows << ","
           << (f.calibrated ? 1 : 0) << "," << decision(f) << ",\"" << cell(joined(f.reasons, "; ")) << "\",\""
-          << joined(f.withheld, " ") << "\"," << fixed(f.medianSpreadInputPx, 2) << "," << f.annotated << ","
-          << fixed(f.medianLandmarkError, 2) << "," << unit << "," << allowedCount(f) << ","
-          << fixed(f.inferenceSeconds * 1000.0, 0) << "\n";
+          << joined(f.withheld, " ") << "\"," << fixedOrDash(f.medianSpreadInputPx, 2) << "," << f.annotated << ","
+          << fixedOrDash(f.medianLandmarkError, 2) << "," << unit << "," << allowedCount(f) << ","
+          << fixedOrDash(f.inferenceSeconds * 1000.0, 0) << "\n";
   }
 
   md << "\nParameters each annotation allows (annotation value, its SD from the redraws, the model's value where the "
@@ -150,15 +138,15 @@ std::string writeRealFilmReport(const models::RealFilmEvaluation& e, const EvalC
       const auto& info = core::parameterCatalogue()[k];
       const std::string unit = isAngle(k) ? "deg" : std::string(core::unitSymbol(info.unit, f.calibrated));
       const double error = f.predicted[k] - f.truth[k];
-      md << "| " << f.name << " | " << info.key << " | " << fixed(f.truth[k], 1) << " " << unit << " | "
-         << fixed(f.annotationSd[k], 1) << " | " << fixed(f.predicted[k], 1) << " | " << fixed(error, 1) << " |\n";
-      params << f.name << "," << info.key << "," << unit << "," << fixed(f.truth[k], 3) << "," << fixed(f.annotationSd[k], 3)
-             << "," << fixed(f.predicted[k], 3) << "," << fixed(error, 3) << "\n";
+      md << "| " << f.name << " | " << info.key << " | " << fixedOrDash(f.truth[k], 1) << " " << unit << " | "
+         << fixedOrDash(f.annotationSd[k], 1) << " | " << fixedOrDash(f.predicted[k], 1) << " | " << fixedOrDash(error, 1) << " |\n";
+      params << f.name << "," << info.key << "," << unit << "," << fixedOrDash(f.truth[k], 3) << "," << fixedOrDash(f.annotationSd[k], 3)
+             << "," << fixedOrDash(f.predicted[k], 3) << "," << fixedOrDash(error, 3) << "\n";
     }
   }
-  writeFile(fs::path(folder) / "realfilms.md", md.str());
-  writeFile(fs::path(folder) / "films.csv", films.str());
-  writeFile(fs::path(folder) / "parameters.csv", params.str());
+  writeTextFile(fs::path(folder) / "realfilms.md", md.str());
+  writeTextFile(fs::path(folder) / "films.csv", films.str());
+  writeTextFile(fs::path(folder) / "parameters.csv", params.str());
   return md.str();
 }
 

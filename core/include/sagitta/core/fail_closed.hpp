@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sagitta/core/measurement.hpp"
@@ -24,6 +25,12 @@ struct FailClosedVerdict {
 // broken: no local value is trustworthy), when this many checks or more fail at once, or when
 // the failed checks would withhold more than half of the parameters the landmarks allow.
 inline constexpr std::size_t kMaxFailedChecksForPartial = 2;
+
+// The reason of a withheld parameter starts with this (the failed checks' messages follow).
+inline constexpr std::string_view kWithheldReasonPrefix = "not measurable: ";
+inline bool isWithheld(const ParameterValue& value) {
+  return !value.value && value.reason.rfind(kWithheldReasonPrefix.data(), 0, kWithheldReasonPrefix.size()) == 0;
+}
 
 // True for the warning codes that fail closed (all but "uncalibrated").
 bool failsClosed(const QualityWarning& warning);

@@ -39,5 +39,11 @@ class DecodeFailure : public DicomError {
  public:
   using DicomError::DicomError;
 };
+// The pixel data is well formed but DCMTK's codecs cannot decompress it here: another decoder
+// (the PACS's own, with its plugins) may. Callers choose the fallback by this type.
+class CannotDecompress : public DecodeFailure {
+ public:
+  using DecodeFailure::DecodeFailure;
+};
 
 }  // namespace sagitta::dicom

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -42,10 +43,18 @@ struct ForwardProgress {
   std::string reason;  // Failure: why; Unknown: the PACS no longer knows the job
 };
 
+// The instance is no longer in the PACS (deleted): permanent, unlike a failed REST call.
+class InstanceGone : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class InstanceStore {
  public:
   virtual ~InstanceStore() = default;
   virtual bool exists(const std::string& instance) = 0;
+  // The file's bytes; nullopt when it is larger than maxBytes. Throws InstanceGone when the
+  // instance is not stored any more, std::runtime_error when the PACS cannot answer (transient).
   virtual std::optional<std::string> file(const std::string& instance, std::size_t maxBytes) = 0;
   virtual InstanceFacts facts(const std::string& instance) = 0;
   virtual bool createdByPlugin(const std::string& instance) = 0;
