@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
 # One link of the SR / SC chain (dcmqi-style: each link is its own CTest test, and the tool's
 # exit status is the verdict). `write` makes the objects of a full-size phantom with `sagitta
-# report`, and beside them, under broken/, one object per link that the link must refuse (its
-# test is registered with WILL_FAIL).
+# report`, and beside them, under broken/, one object per link that the link must refuse: with
+# "broken" the script succeeds only when the link fails, and for the planted reason.
 # usage: report_link.sh write SAGITTA WORK
 #        report_link.sh LINK SAGITTA WORK SOURCE_DIR [broken]
 #   LINK: dciodvfy-sr | dciodvfy-sc | pixelmed | dump-sr | dcmjs
 set -euo pipefail
 link=$1; sagitta=$2; work=$3; source_dir=${4:-}; variant=${5:-good}
+
+if [ "$variant" = broken ] && [ -z "${REPORT_LINK_INNER:-}" ]; then
+  case "$link" in
+    dciodvfy-sr) reason="Missing attribute Type 1 Required Element=<CompletionFlag>" ;;
+    dciodvfy-sc) reason="Missing attribute Type 1 Required Element=<ConversionType>" ;;
+    pixelmed) reason="not found in context group 100" ;;
+    dump-sr) reason="landmarks differ by" ;;
+    dcmjs) reason="LL: [0-9.]+ != [0-9.]+" ;;
+    *) echo "no broken object for $link" >&2; exit 2 ;;
+  esac
+  rc=0; output=$(REPORT_LINK_INNER=1 "$0" "$@" 2>&1) || rc=$?
+  printf '%s\n' "$output" | tail -n 5
+  if [ "$rc" -eq 0 ]; then echo "FAIL $link accepted the broken object"; exit 1; fi
+  if ! grep -qE "$reason" <<<"$output"; then echo "FAIL $link refused the broken object for another reason"; exit 1; fi
+  echo "ok   $link refuses the broken object (exit $rc: $reason)"
+  exit 0
+fi
 
 sr="$work/out/case_000000_sr.dcm"; sc="$work/out/case_000000_overlay.dcm"
 params="$work/out/case_000000_parameters.json"; truth="$work/case_000000.json"
