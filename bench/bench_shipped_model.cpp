@@ -7,6 +7,7 @@
 #include <torch/cuda.h>
 
 #include "sagitta/models/inference_engine.hpp"
+#include "sagitta/models/view_check.hpp"
 #include "sagitta/phantom/generator.hpp"
 
 namespace {
@@ -39,6 +40,15 @@ void run(benchmark::State& state, const std::string& device, int threads) {
 
 void BM_ShippedCpu(benchmark::State& state) { run(state, "cpu", static_cast<int>(state.range(0))); }
 BENCHMARK(BM_ShippedCpu)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(20)->UseRealTime();
+
+// The gate's frontal-view check alone (view_check.cpp) on the same full-size film: what the
+// image-based "not a lateral view" decision costs per film.
+void BM_MirrorSymmetry(benchmark::State& state) {
+  const auto image = film().windowed8();
+  for (auto _ : state) benchmark::DoNotOptimize(models::mirrorSymmetry(image).correlation);
+  state.SetLabel(std::to_string(image.rows) + "x" + std::to_string(image.cols) + " film");
+}
+BENCHMARK(BM_MirrorSymmetry)->Unit(benchmark::kMillisecond)->Iterations(50)->UseRealTime();
 
 void BM_ShippedCuda(benchmark::State& state) {
   if (!torch::cuda::is_available()) {
