@@ -12,6 +12,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
 #include "sagitta/dicom/radiograph.hpp"
@@ -122,6 +123,9 @@ TEST(AnalysisService, StoresTheSrAndScFromMemory) {
   ASSERT_EQ(h.store.stored.size(), 2U);
   EXPECT_EQ(job->srInstance, "stored-1");
   EXPECT_EQ(job->scInstance, "stored-2");
+  // The result is kept compact in the queue database (one line), and is the analysis JSON.
+  EXPECT_EQ(job->result.find('\n'), std::string::npos);
+  EXPECT_TRUE(nlohmann::json::parse(job->result).at("accepted").get<bool>());
   const auto& sc = h.store.stored[1];
   EXPECT_EQ(dicom::readRadiograph(sc.data(), sc.size()).info.sopClassUid, "1.2.840.10008.5.1.4.1.1.7");
   // Nothing was written to the system's temporary folder for this job.

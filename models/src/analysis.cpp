@@ -56,7 +56,7 @@ Analysis analyse(InferenceEngine& engine, const dicom::Radiograph& radiograph) {
   return a;
 }
 
-std::string analysisToJson(const Analysis& a) {
+std::string analysisToJson(const Analysis& a, int indent) {
   nlohmann::ordered_json root;
   root["accepted"] = a.accepted;
   root["reasons"] = a.reasons;
@@ -67,7 +67,7 @@ std::string analysisToJson(const Analysis& a) {
   root["median_heatmap_spread_px"] = a.prediction.medianSpreadInputPx;
   root["landmarks"] = nlohmann::ordered_json::parse(core::landmarksToJson(a.report.landmarks));
   if (a.accepted) root["parameters"] = nlohmann::ordered_json::parse(core::measurementToJson(a.report.measurement));
-  return root.dump(2);
+  return root.dump(indent);
 }
 
 }  // namespace sagitta::models

@@ -295,7 +295,7 @@ void AnalysisService::analyseAndStore(Prepared& prepared) {
   const auto analysis = models::analyse(*engine_, prepared.radiograph);
   metrics_.observe(Stage::Inference, analysis.inferenceSeconds);
   metrics_.observe(Stage::Measurement, analysis.measurementSeconds);
-  const auto json = models::analysisToJson(analysis);
+  const auto json = models::analysisToJson(analysis, -1);  // compact: one row per film in the queue
   if (!analysis.accepted) {
     std::string reasons;
     for (const auto& r : analysis.reasons) reasons += (reasons.empty() ? "" : "; ") + r;

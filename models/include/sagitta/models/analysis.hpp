@@ -38,6 +38,7 @@ FailClosedMeasurement measureFailClosed(const core::LandmarkSet& landmarks, cons
 Analysis analyse(InferenceEngine& engine, const dicom::Radiograph& radiograph);
 
 // {"accepted", "reasons", "model": {...}, "landmarks": <landmarks file>, "parameters": <measurement>}
-std::string analysisToJson(const Analysis& analysis);
+// indent < 0: compact (one line), as the plugin keeps it in its queue database.
+std::string analysisToJson(const Analysis& analysis, int indent = 2);
 
 }  // namespace sagitta::models
