@@ -17,10 +17,9 @@ using sagitta::testing::Canonical;
 using sagitta::testing::placeInImage;
 using sagitta::testing::Pose;
 using sagitta::testing::referenceSpine;
+using sagitta::testing::pointOf;
 
 const Pose kPose{Facing::Right, 0.15, 0.15};
-
-Canonical& pointOf(std::array<Canonical, kLandmarkCount>& spine, LandmarkId id) { return spine[indexOf(id)]; }
 
 bool withheld(const FailClosedVerdict& v, ParameterId id) {
   return std::find(v.withheld.begin(), v.withheld.end(), id) != v.withheld.end();

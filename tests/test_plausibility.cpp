@@ -15,10 +15,9 @@ using sagitta::testing::Canonical;
 using sagitta::testing::placeInImage;
 using sagitta::testing::Pose;
 using sagitta::testing::referenceSpine;
+using sagitta::testing::pointOf;
 
 const Pose kPose{Facing::Left, 0.15, 0.15};
-
-Canonical& pointOf(std::array<Canonical, kLandmarkCount>& spine, LandmarkId id) { return spine[indexOf(id)]; }
 
 const QualityWarning* findWarning(const Measurement& m, const std::string& code) {
   const auto it = std::find_if(m.warnings.begin(), m.warnings.end(),

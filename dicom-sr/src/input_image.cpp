@@ -91,9 +91,7 @@ Radiograph readRasterImage(const std::string& path, std::optional<double> pixelS
   }
   if (grey.depth() == CV_16U) {
     // A 16-bit export: stretch its stored range to 8 bits as displayed.
-    double lo = 0.0, hi = 0.0;
-    cv::minMaxLoc(grey, &lo, &hi);
-    grey.convertTo(r.display, CV_8U, hi > lo ? 255.0 / (hi - lo) : 1.0, hi > lo ? -lo * 255.0 / (hi - lo) : 0.0);
+    cv::normalize(grey, r.display, 0, 255, cv::NORM_MINMAX, CV_8U);
     r.warnings.push_back("16-bit image stretched to 8 bits");
   } else if (grey.depth() == CV_8U) {
     r.display = grey;

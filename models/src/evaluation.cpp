@@ -6,7 +6,6 @@
 #include <cmath>
 #include <filesystem>
 
-
 #include "sagitta/core/errors.hpp"
 #include "sagitta/core/landmarks_json.hpp"
 #include "sagitta/core/measurement.hpp"
@@ -29,13 +28,13 @@ fs::path imageBeside(const fs::path& json) {
   return {};
 }
 
-std::array<double, core::kParameterCount> values(const core::Measurement& m) {
+}  // namespace
+
+std::array<double, core::kParameterCount> parameterValues(const core::Measurement& m) {
   std::array<double, core::kParameterCount> v{};
   for (std::size_t i = 0; i < core::kParameterCount; ++i) v[i] = m.parameters[i].value.value_or(kMissing);
   return v;
 }
-
-}  // namespace
 
 ParameterStatistics parameterStatistics(const std::vector<double>& predicted, const std::vector<double>& truth) {
   ParameterStatistics s;
@@ -121,7 +120,7 @@ Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, co
     image.errors = imageErrors(matched, truth.landmarks, calibration.rowSpacingMm, calibration.columnSpacingMm);
     image.predictedLandmarks = matched;
     image.trueLandmarks = truth.landmarks;
-    image.truth = values(core::measure(truth.landmarks, calibration));
+    image.truth = parameterValues(core::measure(truth.landmarks, calibration));
     image.predicted.fill(kMissing);
     if (image.accepted) {
       // The production decision: the failed quality checks refuse the film or withhold values.
@@ -129,7 +128,7 @@ Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, co
       image.accepted = decision.accepted;
       image.reasons = decision.reasons;
       image.withheld = decision.withheld;
-      if (image.accepted) image.predicted = values(decision.measurement);
+      if (image.accepted) image.predicted = parameterValues(decision.measurement);
     }
     if (image.accepted) accepted.push_back(image.errors);
     evaluation.images.push_back(std::move(image));

@@ -16,6 +16,7 @@
 #include "sagitta/dicom/input_image.hpp"
 #include "sagitta/models/analysis.hpp"
 #include "sagitta/models/errors.hpp"
+#include "sagitta/models/evaluation.hpp"
 #include "sagitta/models/localisation_error.hpp"
 #include "sagitta/models/read_file.hpp"
 
@@ -32,12 +33,6 @@ std::vector<std::string> splitTabs(const std::string& line) {
   std::istringstream in(line);
   while (std::getline(in, field, '\t')) fields.push_back(field);
   return fields;
-}
-
-std::array<double, core::kParameterCount> valuesOf(const core::Measurement& m) {
-  std::array<double, core::kParameterCount> v{};
-  for (std::size_t i = 0; i < core::kParameterCount; ++i) v[i] = m.parameters[i].value.value_or(kMissing);
-  return v;
 }
 
 double confidenceSd(const std::string& confidence) {
@@ -67,7 +62,7 @@ std::array<double, core::kParameterCount> annotationSpread(const core::LandmarkS
       moved.set(info.id, l);
     }
     try {
-      const auto values = valuesOf(core::measure(moved, calibration));
+      const auto values = parameterValues(core::measure(moved, calibration));
       for (std::size_t k = 0; k < core::kParameterCount; ++k) {
         if (std::isnan(values[k])) continue;
         sum[k] += values[k];
@@ -150,7 +145,7 @@ RealFilmEvaluation evaluateFilms(InferenceEngine& engine, const std::vector<Film
       r.measured = analysis.accepted;
       r.reasons = analysis.reasons;
       for (const auto id : analysis.withheld) r.withheld.emplace_back(core::parameterInfo(id).key);
-      if (r.measured) r.predicted = valuesOf(analysis.report.measurement);
+      if (r.measured) r.predicted = parameterValues(analysis.report.measurement);
 
       if (!entry.annotation.empty()) {
         const auto text = readWholeFile(entry.annotation);
@@ -169,14 +164,15 @@ RealFilmEvaluation evaluateFilms(InferenceEngine& engine, const std::vector<Film
         r.landmarkError = errors.mm;
         r.medianLandmarkError = median(std::vector<double>(errors.mm.begin(), errors.mm.end()));
         try {
-          r.truth = valuesOf(core::measure(annotation.landmarks, calibration));
+          r.truth = parameterValues(core::measure(annotation.landmarks, calibration));
           r.annotationSd = annotationSpread(annotation.landmarks, confidence, calibration);
         } catch (const core::Error& e) {
           r.annotationNote = e.what();
         }
       }
+    } catch (const ConfigError&) {
+      throw;  // a broken list or annotation is the evaluation's error, not the film's
     } catch (const core::Error& e) {
-      if (dynamic_cast<const ConfigError*>(&e) != nullptr) throw;
       r.readError = e.what();
       r.reasons = {std::string("not read: ") + e.what()};
     }

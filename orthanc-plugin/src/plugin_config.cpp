@@ -22,16 +22,18 @@ void read(const Json& object, const char* key, T& value, const std::string& wher
   const Json& item = object.at(key);
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     // nlohmann would wrap -1 into a size_t and truncate 2.5 or 2^40 into an int: refuse instead.
+    // nlohmann keeps a non-negative integer as unsigned, a negative one as signed.
     if (!item.is_number_integer()) throw PluginConfigError(where + "." + key + " must be a whole number");
-    const bool negative = item.is_number_unsigned() ? false : item.get<std::int64_t>() < 0;
-    if (negative && std::is_unsigned_v<T>) throw PluginConfigError(where + "." + key + " must not be negative");
-    if (!negative && item.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
-      throw PluginConfigError(where + "." + key + " is too large");
+    if (item.is_number_unsigned()) {
+      const auto u = item.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) throw PluginConfigError(where + "." + key + " is too large");
+      value = static_cast<T>(u);
+      return;
     }
-    if (negative && item.get<std::int64_t>() < static_cast<std::int64_t>(std::numeric_limits<T>::min())) {
-      throw PluginConfigError(where + "." + key + " is too small");
-    }
-    value = negative ? static_cast<T>(item.get<std::int64_t>()) : static_cast<T>(item.get<std::uint64_t>());
+    const auto i = item.get<std::int64_t>();
+    if constexpr (std::is_unsigned_v<T>) throw PluginConfigError(where + "." + key + " must not be negative");
+    if (i < static_cast<std::int64_t>(std::numeric_limits<T>::min())) throw PluginConfigError(where + "." + key + " is too small");
+    value = static_cast<T>(i);
     return;
   }
   try {

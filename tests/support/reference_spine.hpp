@@ -32,6 +32,11 @@ struct Pose {
 // Image placement: x_mm = 300 + sign * X, y_mm = 800 - U, then divided by the spacing.
 void PrintTo(const Pose& pose, std::ostream* os);
 
+// The point of one landmark in a spine, to move it.
+inline Canonical& pointOf(std::array<Canonical, core::kLandmarkCount>& spine, core::LandmarkId id) {
+  return spine[core::indexOf(id)];
+}
+
 core::LandmarkSet placeInImage(const std::array<Canonical, core::kLandmarkCount>& spine, const Pose& pose);
 core::Calibration calibrationFor(const Pose& pose);
 

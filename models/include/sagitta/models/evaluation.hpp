@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sagitta/core/measurement.hpp"
 #include "sagitta/core/parameter_catalogue.hpp"
 #include "sagitta/models/inference_engine.hpp"
 #include "sagitta/models/localisation_error.hpp"
@@ -44,6 +45,9 @@ using EvaluationProgress = std::function<void(std::size_t done, std::size_t tota
 // An image counts as accepted when the gate accepts it and the fail-closed measurement
 // (analysis.hpp) does not refuse it; its withheld parameters count as missing.
 Evaluation evaluateFolder(InferenceEngine& engine, const std::string& folder, const EvaluationProgress& progress = {});
+
+// The 18 values of a measurement in catalogue order, NaN where not measured.
+std::array<double, core::kParameterCount> parameterValues(const core::Measurement& measurement);
 
 ParameterStatistics parameterStatistics(const std::vector<double>& predicted, const std::vector<double>& truth);
 
