@@ -174,3 +174,33 @@ class OrthancNode:
 def sop_instance_uid(path):
     out = subprocess.run(["dcmdump", "+P", "0008,0018", path], check=True, capture_output=True, text=True).stdout
     return out.split("[", 1)[1].split("]", 1)[0]
+
+
+def make_studies(workdir, count, prefix, seeds, phi=None):
+    """count distinct studies (new UIDs, patient) from the phantoms in seeds, at half size
+    (0.3 mm pixels: a coarse but real CR), so that a burst stays quick to send. The patient
+    names and ids are appended to phi (what no log may contain)."""
+    import pydicom  # Debian's python3-pydicom; only the tests that make films need it
+    out = os.path.join(workdir, prefix)
+    os.makedirs(out, exist_ok=True)
+    paths = []
+    for i in range(count):
+        ds = pydicom.dcmread(seeds[i % len(seeds)])
+        pixels = ds.pixel_array[::2, ::2].copy()
+        ds.Rows, ds.Columns = pixels.shape
+        ds.PixelData = pixels.tobytes()
+        for key in ("ImagerPixelSpacing", "PixelSpacing"):
+            if key in ds:
+                ds[key].value = [float(v) * 2 for v in ds[key].value]
+        tag = "%s-%03d" % (prefix, i)
+        ds.PatientName = "BURST^%s" % tag.upper()
+        ds.PatientID = "SGT-%s" % tag.upper()
+        if phi is not None:
+            phi.extend([str(ds.PatientName), ds.PatientID])
+        for key in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+            setattr(ds, key, pydicom.uid.generate_uid(entropy_srcs=[prefix, key, str(i)]))
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        path = os.path.join(out, tag + ".dcm")
+        ds.save_as(path)
+        paths.append(path)
+    return paths

@@ -14,10 +14,8 @@ import threading
 import time
 import urllib.error
 
-import pydicom
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sagitta_node import OrthancNode, sop_instance_uid  # noqa: E402
+from sagitta_node import OrthancNode, make_studies, sop_instance_uid  # noqa: E402
 
 SAGITTA, PLUGIN, BUNDLE, WORK = sys.argv[1:5]
 GDCM = "/usr/share/orthanc/plugins/libOrthancGdcm.so"
@@ -32,30 +30,7 @@ def check(condition, message):
 
 
 def make_films(count, prefix, seeds):
-    """count distinct studies (new UIDs, patient) from the phantoms in seeds, at half size
-    (0.3 mm pixels: a coarse but real CR), so that a burst stays quick to send."""
-    out = os.path.join(WORK, prefix)
-    os.makedirs(out, exist_ok=True)
-    paths = []
-    for i in range(count):
-        ds = pydicom.dcmread(seeds[i % len(seeds)])
-        pixels = ds.pixel_array[::2, ::2].copy()
-        ds.Rows, ds.Columns = pixels.shape
-        ds.PixelData = pixels.tobytes()
-        for key in ("ImagerPixelSpacing", "PixelSpacing"):
-            if key in ds:
-                ds[key].value = [float(v) * 2 for v in ds[key].value]
-        tag = "%s-%03d" % (prefix, i)
-        ds.PatientName = "BURST^%s" % tag.upper()
-        ds.PatientID = "SGT-%s" % tag.upper()
-        PHI.extend([str(ds.PatientName), ds.PatientID])
-        for key in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
-            setattr(ds, key, pydicom.uid.generate_uid(entropy_srcs=[prefix, key, str(i)]))
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        path = os.path.join(out, tag + ".dcm")
-        ds.save_as(path)
-        paths.append(path)
-    return paths
+    return make_studies(WORK, count, prefix, seeds, PHI)
 
 
 def instances_of(node, paths):

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The plugin's analysis service against a fake PACS (InstanceStore): the shipped model, the
 // real queue and the real stages, no Orthanc. What the service stores, skips and fails.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -26,6 +28,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The ids a PACS gives: here the four identifiers joined, which is all the service relies on
+// (the same function names an object before and after it is stored).
+std::string fakeId(const std::string& patient, const std::string& study, const std::string& series, const std::string& sop) {
+  return patient + "|" + study + "|" + series + "|" + sop;
+}
+
 class FakeStore : public InstanceStore {
  public:
   std::map<std::string, std::string> files;  // instance -> DICOM bytes
@@ -33,6 +41,13 @@ class FakeStore : public InstanceStore {
   std::string storeStatus = "Success";
   std::mutex mutex;
   std::vector<std::string> stored;  // bytes of every object the service stored
+  std::vector<std::string> log;     // the change log: NewInstance of log[i] has sequence i + 1
+  int failingChangeReads = 0;       // the next reads of the change log that fail as a REST error would
+
+  void arrive(const std::string& instance) {
+    std::lock_guard<std::mutex> lock(mutex);
+    log.push_back(instance);
+  }
 
   int transientFileFailures = 0;  // the next reads of a file that fail as a REST error would
 
@@ -48,14 +63,49 @@ class FakeStore : public InstanceStore {
   }
   InstanceFacts facts(const std::string& instance) override { return tags.at(instance); }
   bool createdByPlugin(const std::string&) override { return false; }
+  // Like Orthanc: the object gets the id of its identifiers, and a stored one is in the change log.
   StoredInstance store(const std::string& bytes) override {
+    DcmInputBufferStream in;
+    in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+    in.setEos();
+    DcmFileFormat file;
+    file.transferInit();
+    EXPECT_TRUE(file.read(in).good());
+    file.transferEnd();
+    DcmDataset& d = *file.getDataset();
+    OFString patient, study, series, sop;
+    d.findAndGetOFString(DCM_PatientID, patient);
+    d.findAndGetOFString(DCM_StudyInstanceUID, study);
+    d.findAndGetOFString(DCM_SeriesInstanceUID, series);
+    d.findAndGetOFString(DCM_SOPInstanceUID, sop);
+    const auto id = fakeId(patient.c_str(), study.c_str(), series.c_str(), sop.c_str());
     std::lock_guard<std::mutex> lock(mutex);
     stored.push_back(bytes);
-    return {storeStatus == "Success" ? "stored-" + std::to_string(stored.size()) : "", storeStatus};
+    if (storeStatus != "Success") return {"", storeStatus};
+    log.push_back(id);
+    return {id, storeStatus};
   }
   std::vector<std::string> seriesInstances(const std::string&) override { return {}; }
-  ChangePage changes(std::int64_t, int) override { return {}; }
-  std::int64_t lastChange() override { return 0; }
+  ChangePage changes(std::int64_t since, int limit) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (failingChangeReads > 0) {
+      --failingChangeReads;
+      throw std::runtime_error("GET /changes failed (fake)");
+    }
+    ChangePage page;
+    page.last = since;
+    for (auto i = static_cast<std::size_t>(since); i < log.size() && page.newInstances.size() < static_cast<std::size_t>(limit);
+         ++i) {
+      page.newInstances.push_back(log[i]);
+      page.last = static_cast<std::int64_t>(i + 1);
+    }
+    page.done = static_cast<std::size_t>(page.last) >= log.size();
+    return page;
+  }
+  std::int64_t lastChange() override {
+    std::lock_guard<std::mutex> lock(mutex);
+    return static_cast<std::int64_t>(log.size());
+  }
   std::optional<ForeignFrame> decodeFrame(const std::string&, std::string& why) override {
     why = "no decoder in the fake PACS";
     return std::nullopt;
@@ -64,7 +114,23 @@ class FakeStore : public InstanceStore {
     throw std::runtime_error("no forwarding in this test");
   }
   ForwardProgress forwardProgress(const std::string&) override { return {}; }
+  void cancelForward(const std::string&) override {}
+  std::string instanceId(const std::string& patient, const std::string& study, const std::string& series,
+                         const std::string& sop) override {
+    return fakeId(patient, study, series, sop);
+  }
 };
+
+constexpr const char* kCursor = "changes_cursor";
+
+// The feed's first pull after a first start: the history so far is not analysed.
+void waitForFirstPull(AnalysisService& service) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!service.queue().setting(kCursor) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(service.queue().setting(kCursor).has_value());
+}
 
 std::string phantomBytes(int index, const fs::path& dir) {
   phantom::GeneratorOptions options;
@@ -90,7 +156,11 @@ struct Harness {
   std::map<std::string, Job> run(const std::vector<std::string>& instances) {
     AnalysisService service(config, store, log);
     service.start();
-    for (const auto& instance : instances) service.onNewInstance(instance);
+    waitForFirstPull(service);
+    for (const auto& instance : instances) {
+      store.arrive(instance);
+      service.onNewInstance();
+    }
     std::map<std::string, Job> jobs;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (jobs.size() < instances.size() && std::chrono::steady_clock::now() < deadline) {
@@ -108,8 +178,12 @@ struct Harness {
   fs::path dir;
   PluginConfig config;
   FakeStore store;
+  std::mutex logMutex;
   std::vector<std::string> logs;
-  Logger log = [this](LogLevel, const std::string& line) { logs.push_back(line); };
+  Logger log = [this](LogLevel, const std::string& line) {
+    std::lock_guard<std::mutex> lock(logMutex);  // the service logs from its threads
+    logs.push_back(line);
+  };
 };
 
 TEST(AnalysisService, StoresTheSrAndScFromMemory) {
@@ -121,8 +195,8 @@ TEST(AnalysisService, StoresTheSrAndScFromMemory) {
   const auto* job = &jobs.at("film");
   EXPECT_EQ(job->state, JobState::Done) << job->reason;
   ASSERT_EQ(h.store.stored.size(), 2U);
-  EXPECT_EQ(job->srInstance, "stored-1");
-  EXPECT_EQ(job->scInstance, "stored-2");
+  EXPECT_EQ(job->srInstance.rfind("SGT-PHANTOM-", 0), 0U) << job->srInstance;  // the PACS's ids of SR and SC
+  EXPECT_NE(job->scInstance, job->srInstance);
   // The result is kept compact in the queue database (one line), and is the analysis JSON.
   EXPECT_EQ(job->result.find('\n'), std::string::npos);
   EXPECT_TRUE(nlohmann::json::parse(job->result).at("accepted").get<bool>());
@@ -225,6 +299,101 @@ TEST(AnalysisService, RoutingAndUndecodableFilesEndWithTheirReason) {
   EXPECT_EQ(broken->state, JobState::Failed);
   EXPECT_NE(broken->reason.find("cannot decode"), std::string::npos) << broken->reason;
   EXPECT_TRUE(h.store.stored.empty());
+}
+
+
+// The SR and SC the service stores come back through the change log, as in Orthanc: the feed
+// knows them as ours and queues nothing for them.
+TEST(AnalysisService, OurOwnOutputsAreNeverQueued) {
+  Harness h("service-own");
+  h.store.files["film"] = phantomBytes(4, h.dir);
+  h.store.tags["film"] = kSpineLateral;
+  AnalysisService service(h.config, h.store, h.log);
+  service.start();
+  waitForFirstPull(service);
+  h.store.arrive("film");
+  service.onNewInstance();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (service.queue().setting(kCursor).value_or("") != "3" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // The feed has read the film, its SR and its SC.
+  EXPECT_EQ(service.queue().setting(kCursor).value_or(""), "3");
+  service.stop();
+  ASSERT_EQ(h.store.log.size(), 3U);
+  EXPECT_EQ(service.queue().latestForInstance("film")->state, JobState::Done);
+  EXPECT_EQ(service.queue().count(std::nullopt), 1);
+  EXPECT_FALSE(service.queue().latestForInstance(h.store.log[1]).has_value());
+  EXPECT_FALSE(service.queue().latestForInstance(h.store.log[2]).has_value());
+}
+
+// A film already analysed under an earlier bundle is not analysed again automatically when its
+// change is read again under a new one (an upgrade, then a replay of the change log); it is
+// when someone asks.
+TEST(AnalysisService, ANewModelAnalysesAnOldFilmOnlyOnRequest) {
+  Harness h("service-upgrade");
+  h.store.files["film"] = phantomBytes(5, h.dir);
+  h.store.tags["film"] = kSpineLateral;
+  h.store.arrive("film");
+  {
+    JobQueue earlier(h.config.database);
+    ASSERT_TRUE(earlier.enqueue("film", "sha-of-the-earlier-bundle"));
+    earlier.finish(earlier.claim()->id, JobState::Done, "", {"{}", "old-sr", "old-sc", "", {}});
+    earlier.setSetting(kCursor, "0");  // the change log is read again from its start
+  }
+  AnalysisService service(h.config, h.store, h.log);
+  service.start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (service.queue().setting(kCursor).value_or("") != "1" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(service.queue().setting(kCursor).value_or(""), "1");
+  EXPECT_EQ(service.queue().count(std::nullopt), 1);  // no second automatic job
+  EXPECT_TRUE(h.store.stored.empty());
+  ASSERT_TRUE(service.request("film", false));        // asked for: analysed by the new bundle
+  EXPECT_FALSE(service.request("film", false));       // once
+  std::optional<Job> job;
+  while (std::chrono::steady_clock::now() < deadline + std::chrono::seconds(110)) {
+    job = service.queue().latestForInstance("film");
+    if (job && job->bundle == service.bundleSha256() && job->state == JobState::Done) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  service.stop();
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->bundle, service.bundleSha256());
+  EXPECT_EQ(job->state, JobState::Done) << job->reason;
+  EXPECT_EQ(h.store.stored.size(), 2U);
+}
+
+// The change log cannot be read for a while (REST errors): nothing is lost, the film is queued
+// once it can, without a restart.
+TEST(AnalysisService, AFailedChangeLogReadIsRetriedNotLost) {
+  Harness h("service-feed");
+  h.store.files["film"] = phantomBytes(6, h.dir);
+  h.store.tags["film"] = kSpineLateral;
+  AnalysisService service(h.config, h.store, h.log);
+  service.start();
+  waitForFirstPull(service);
+  {
+    std::lock_guard<std::mutex> lock(h.store.mutex);
+    h.store.failingChangeReads = 2;
+  }
+  h.store.arrive("film");
+  service.onNewInstance();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  std::optional<Job> job;
+  while (std::chrono::steady_clock::now() < deadline) {
+    job = service.queue().latestForInstance("film");
+    if (job && job->state == JobState::Done) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  service.stop();
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->state, JobState::Done) << job->reason;
+  const auto failures = std::count_if(h.logs.begin(), h.logs.end(), [](const std::string& line) {
+    return line.find("reading the change log failed") != std::string::npos;
+  });
+  EXPECT_EQ(failures, 1);  // logged once, not once a second
 }
 
 }  // namespace

@@ -235,7 +235,7 @@ TEST_F(CliTest, EvalWritesTheReportAndEveryPrediction) {
   EXPECT_EQ(rows, 2 * 45);
 }
 
-TEST_F(CliTest, AnalyzeReadsPngAndJpegFilms) {
+TEST_F(CliTest, AnalyseReadsPngAndJpegFilms) {
   const auto data = (dir_ / "png").string();
   ASSERT_EQ(runCli({"phantom", "--out", data, "--count", "1", "--seed", "33", "--mode", "png", "--rows", "1200",
                     "--quiet"}).status, kExitOk);
@@ -246,7 +246,7 @@ TEST_F(CliTest, AnalyzeReadsPngAndJpegFilms) {
   }());
   const auto spacing = std::to_string(truth.image.calibration.rowSpacingMm);
   const auto out = dir_ / "analysed";
-  const auto r = runCli({"analyze", png, "--out", out.string(), "--bundle", SAGITTA_SHIPPED_BUNDLE, "--pixel-spacing", spacing});
+  const auto r = runCli({"analyse", png, "--out", out.string(), "--bundle", SAGITTA_SHIPPED_BUNDLE, "--pixel-spacing", spacing});
   ASSERT_EQ(r.status, kExitOk) << r.err;
   EXPECT_TRUE(fs::exists(out / "case_000000_overlay.png"));
   EXPECT_FALSE(fs::exists(out / "case_000000_sr.dcm"));  // a PNG has no study to file an SR into
@@ -261,11 +261,12 @@ TEST_F(CliTest, AnalyzeReadsPngAndJpegFilms) {
   cv::flip(film(cv::Rect(0, 0, half, film.rows)).clone(), film(cv::Rect(film.cols - half, 0, half, film.rows)), 1);
   const auto frontal = (dir_ / "frontal.jpg").string();
   ASSERT_TRUE(cv::imwrite(frontal, film));
-  const auto refused = runCli({"analyze", frontal, "--out", out.string(), "--bundle", SAGITTA_SHIPPED_BUNDLE});
+  const auto refused = runCli({"analyse", frontal, "--out", out.string(), "--bundle", SAGITTA_SHIPPED_BUNDLE});
   EXPECT_EQ(refused.status, kExitBadInput);
   EXPECT_NE(refused.err.find("not a lateral view"), std::string::npos) << refused.err;
   EXPECT_TRUE(fs::exists(out / "frontal_analysis.json"));
   EXPECT_FALSE(fs::exists(out / "frontal_overlay.png"));
+  // The American spelling is the same command.
   expectBadInput(runCli({"analyze", png, "--out", out.string(), "--pixel-spacing", "wide"}),
                  "--pixel-spacing must be a number");
 }

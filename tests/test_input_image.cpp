@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Images given to `sagitta analyze` / `eval` as PNG, JPEG or DICOM: the kind comes from the
+// Images given to `sagitta analyse` / `eval` as PNG, JPEG or DICOM: the kind comes from the
 // bytes, not the name; colour becomes grey; the pixel spacing is the caller's or none.
 #include <filesystem>
 #include <fstream>

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "sagitta/core/errors.hpp"
 #include "sagitta/models/bundle.hpp"
+#include "sagitta/models/bundle_builder.hpp"
 #include "sagitta/models/errors.hpp"
 #include "sagitta/models/inference_engine.hpp"
 #include "sagitta/models/input_geometry.hpp"
@@ -85,6 +87,61 @@ TEST(Training, RunsCheckpointsAndResumes) {
   while (std::getline(history, line)) ++lines;
   EXPECT_EQ(lines, 3);  // header + two epochs
   EXPECT_NE(console.str().find("validation selection error"), std::string::npos);
+}
+
+// Two tiny runs packaged as the `sagitta bundle` command does: both scored on the first run's
+// validation films, the better of single and ensemble kept, the gate set from the spreads.
+TEST(Bundle, BuiltFromTrainingRunsRecordsTheSelectionAndCalibratesTheGate) {
+  const auto dir = scratch("model-pipeline-build");
+  std::ostringstream console;
+  std::vector<fs::path> runs;
+  for (const char* name : {"tiny-a", "tiny-b"}) {
+    auto config = nlohmann::json::parse(trainConfig(dir / name, 1));
+    config["name"] = name;
+    config["network"]["base_channels"] = std::string(name) == "tiny-a" ? 4 : 6;
+    train(parseTrainConfig(config.dump(), "."), config.dump(), false, console, false);
+    runs.push_back(dir / name);
+  }
+  BundleBuildOptions options;
+  options.members = runs;
+  options.out = dir / "bundle";
+  options.name = "tiny-pair";
+  options.version = "0.0.1";
+  options.commit = "abc123";
+  std::ostringstream log;
+  const auto built = buildBundle(options, log);
+  const auto bundle = loadBundle(options.out.string(), torch::kCPU);
+  EXPECT_EQ(bundle.sha256, built.sha256);
+  EXPECT_EQ(bundle.manifest.name, "tiny-pair");
+  EXPECT_EQ(bundle.manifest.sourceCommit, "abc123");
+  const auto metrics = nlohmann::json::parse(built.metricsJson);
+  EXPECT_EQ(metrics.at("validation_images").get<int>(), 3);
+  for (const char* key : {"tiny-a", "tiny-b", "ensemble"}) EXPECT_TRUE(metrics.at("validation").contains(key)) << key;
+  // The ensemble is kept exactly when it scores better than the best single member.
+  const auto error = [&](const char* key) { return metrics.at("validation").at(key).at("selection_error").get<double>(); };
+  const bool ensemble = error("ensemble") < std::min(error("tiny-a"), error("tiny-b"));
+  EXPECT_EQ(bundle.manifest.members.size(), ensemble ? 2U : 1U);
+  EXPECT_EQ(built.kept, ensemble ? "ensemble of two" : "single member");
+  if (!ensemble) {
+    EXPECT_EQ(bundle.manifest.members[0].name, error("tiny-a") <= error("tiny-b") ? "tiny-a" : "tiny-b");
+  }
+  // The gate's threshold: at least twice the 99th percentile of the validation spreads, and
+  // above the largest.
+  const auto& gate = metrics.at("gate_calibration");
+  EXPECT_GE(bundle.manifest.gate.maxMedianSpreadPx, 2.0 * gate.at("median_spread_px_p99").get<double>() - 1e-9);
+  EXPECT_GT(bundle.manifest.gate.maxMedianSpreadPx, gate.at("median_spread_px_max").get<double>());
+  const auto training = nlohmann::json::parse(bundle.manifest.trainingJson);
+  EXPECT_EQ(training.at("members")[0].at("command").get<std::string>().rfind("sagitta train --config", 0), 0U);
+
+  options.members = {runs[0], runs[1], runs[0]};
+  EXPECT_THROW(buildBundle(options, log), core::InvalidInput);
+  options.members = {dir / "not-a-run"};
+  EXPECT_THROW(buildBundle(options, log), core::InvalidInput);
+  auto wider = nlohmann::json::parse(trainConfig(dir / "wider", 1));
+  wider["network"]["input_width"] = 96;
+  train(parseTrainConfig(wider.dump(), "."), wider.dump(), false, console, false);
+  options.members = {runs[0], dir / "wider"};
+  EXPECT_THROW(buildBundle(options, log), core::InvalidInput);
 }
 
 TEST(Bundle, LoadsAndValidates) {

@@ -153,10 +153,10 @@ bool integrityOk(const std::string& path) {
   return ok;
 }
 
-// A full disk, reproduced with SQLite's own page limit: the failing write is reported clearly,
-// rolled back whole (no job half-finished, no forward without its job), and the database stays
-// intact and readable; with room again, work goes on.
-TEST(JobQueue, AFullDatabaseIsAClearErrorAndLeavesTheQueueIntact) {
+// A full disk, reproduced with SQLite's own page limit. With only unfinished jobs to keep, the
+// failing write is a clear error, nothing is half-written and the database stays intact; with
+// room again, work goes on.
+TEST(JobQueue, AFullDatabaseOfUnfinishedJobsIsAClearErrorAndLeavesTheQueueIntact) {
   const auto path = (scratch("full") / "q.db").string();
   std::int64_t stored = 0;
   std::string message;
@@ -165,23 +165,23 @@ TEST(JobQueue, AFullDatabaseIsAClearErrorAndLeavesTheQueueIntact) {
     const std::string big(2000, 'x');
     try {
       for (int i = 0; i < 100000; ++i) {
-        const auto instance = "instance-" + std::to_string(i);
-        q.enqueue(instance, "b");
+        q.enqueue(big + std::to_string(i), "b");
         ++stored;
-        const auto job = q.claim();
-        q.finish(job->id, JobState::Done, "", {big, "sr", "sc", "", {"modality:PACS"}});
       }
       FAIL() << "the size limit was never reached";
-    } catch (const QueueError& e) {
+    } catch (const QueueFull& e) {
       message = e.what();
     }
     EXPECT_NE(message.find("full"), std::string::npos) << message;
-    const auto counts = q.countByState();
-    EXPECT_EQ(counts.at("done") + counts.at("running"), stored);
-    // The job whose finish failed is still running (requeued at the next start), and it has no
-    // forward: the transaction was rolled back whole.
-    EXPECT_EQ(counts.at("running"), 1);
-    EXPECT_EQ(q.countForwardsByState().at("pending"), counts.at("done"));
+    EXPECT_EQ(q.count(JobState::Queued), stored);
+    EXPECT_EQ(q.prunedForRoom(), 0);
+    // A finish that finds no room is rolled back whole: the job stays running (requeued at the
+    // next start), and gets no forward.
+    const auto job = q.claim();
+    ASSERT_TRUE(job.has_value());
+    EXPECT_THROW(q.finish(job->id, JobState::Done, "", {big + big + big, "sr", "sc", "", {"modality:PACS"}}), QueueFull);
+    EXPECT_EQ(q.count(JobState::Running), 1);
+    EXPECT_TRUE(q.forwardsOfJob(job->id).empty());
   }
   EXPECT_TRUE(integrityOk(path));
   JobQueue roomy(path);  // the cap is lifted
@@ -189,7 +189,28 @@ TEST(JobQueue, AFullDatabaseIsAClearErrorAndLeavesTheQueueIntact) {
   const auto job = roomy.claim();
   ASSERT_TRUE(job.has_value());
   roomy.finish(job->id, JobState::Done, "", {"{}", "sr", "sc", "", {}});
-  EXPECT_EQ(roomy.count(JobState::Done), stored);
+  EXPECT_EQ(roomy.count(JobState::Done), 1);
+  EXPECT_TRUE(integrityOk(path));
+}
+
+// At MaxDatabaseMegabytes, intake goes on: the oldest finished jobs make room, the newest stay.
+TEST(JobQueue, AtItsSizeLimitTheQueueDeletesTheOldestFinishedJobsAndGoesOn) {
+  const auto path = (scratch("full-prune") / "q.db").string();
+  {
+    JobQueue q(path, 256 * 1024);
+    const std::string result(2000, 'r');
+    for (int i = 0; i < 2000; ++i) {  // about 4 MB of results through a 256 kB database
+      const auto instance = "instance-" + std::to_string(i);
+      ASSERT_TRUE(q.enqueue(instance, "b"));
+      const auto job = q.claim();
+      ASSERT_TRUE(job.has_value());
+      q.finish(job->id, JobState::Done, "", {result, "sr", "sc", "", {}});
+    }
+    EXPECT_GT(q.prunedForRoom(), 1000);
+    EXPECT_EQ(q.count(std::nullopt), 2000 - q.prunedForRoom());
+    EXPECT_TRUE(q.latestForInstance("instance-1999").has_value());
+    EXPECT_FALSE(q.latestForInstance("instance-0").has_value());
+  }
   EXPECT_TRUE(integrityOk(path));
 }
 
@@ -239,8 +260,13 @@ class ScriptedPacs : public InstanceStore {
     return "job-" + std::to_string(started.size());
   }
   ForwardProgress forwardProgress(const std::string& job) override { return progress[job]; }
+  void cancelForward(const std::string& job) override { cancelled.push_back(job); }
+  std::string instanceId(const std::string&, const std::string&, const std::string&, const std::string& sop) override {
+    return sop;
+  }
 
   bool refuse = false;
+  std::vector<std::string> cancelled;
   std::vector<std::string> started;
   std::map<std::string, ForwardProgress> progress;
 };
@@ -289,9 +315,103 @@ TEST(Forwarder, StartsPollsRetriesAfterBackoffAndStops) {
   const auto third = doneJob(q, "i3", {"modality:PACS"});
   pacs.refuse = false;
   forwarder.step(q.forwardsOfJob(third.id)[0].nextAttempt + 1.0);
-  forwarder.step(q.forwardsOfJob(third.id)[0].updated + 1.0);  // progress of an unknown job
-  EXPECT_EQ(q.forwardsOfJob(third.id)[0].state, ForwardState::Pending);
+  const auto first = q.forwardsOfJob(third.id)[0];
+  forwarder.step(first.updated + 1.0);  // /jobs does not list it, and no end was reported: it may come
+  EXPECT_EQ(q.forwardsOfJob(third.id)[0].state, ForwardState::Sending);
+  const auto started = pacs.started.size();
+  forwarder.step(first.updated + 2.0 + Forwarder::kLostAfterSeconds);  // lost, and (its backoff past) sent again
+  EXPECT_EQ(pacs.started.size(), started + 1);
+  EXPECT_NE(q.forwardsOfJob(third.id)[0].orthancJob, first.orthancJob);
   EXPECT_NE(q.forwardsOfJob(third.id)[0].reason.find("lost"), std::string::npos);
+}
+
+// Orthanc keeps JobsHistorySize finished jobs: a send it no longer lists ends as the change log
+// reported it, and is resent only when nothing was reported for kLostAfterSeconds. A send held
+// Paused past StalledSeconds is cancelled and retried.
+TEST(Forwarder, ASendOrthancForgotEndsAsReportedAndAHeldOneIsCancelled) {
+  JobQueue q((scratch("forwarder-history") / "q.db").string());
+  ScriptedPacs pacs;
+  Metrics metrics;
+  ForwardingConfig config;
+  config.backoffSeconds = 600.0;  // a failed send is not due again within this test
+  config.stalledSeconds = 60.0;
+  Forwarder forwarder(q, pacs, config, metrics, [](bool, const std::string&) {});
+  const auto sent = doneJob(q, "i1", {"modality:PACS"});
+  const auto failed = doneJob(q, "i2", {"modality:PACS"});
+  const auto lost = doneJob(q, "i3", {"modality:PACS"});
+  double now = q.forwardsOfJob(lost.id)[0].nextAttempt + 1.0;
+  forwarder.step(now);
+  ASSERT_EQ(pacs.started.size(), 3U);  // job-1, job-2, job-3, none listed by /jobs any more
+  q.recordPacsJob("job-1", true);
+  q.recordPacsJob("job-2", false);
+  forwarder.step(now + 1.0);
+  EXPECT_EQ(q.forwardsOfJob(sent.id)[0].state, ForwardState::Sent);
+  auto f = q.forwardsOfJob(failed.id)[0];
+  EXPECT_EQ(f.state, ForwardState::Pending);
+  EXPECT_NE(f.reason.find("Orthanc reported the send job job-2 failed"), std::string::npos) << f.reason;
+  // No outcome reported: still sending until kLostAfterSeconds, then lost and resent.
+  EXPECT_EQ(q.forwardsOfJob(lost.id)[0].state, ForwardState::Sending);
+  forwarder.step(now + Forwarder::kLostAfterSeconds - 1.0);
+  EXPECT_EQ(q.forwardsOfJob(lost.id)[0].state, ForwardState::Sending);
+  forwarder.step(now + 1.0 + Forwarder::kLostAfterSeconds);
+  f = q.forwardsOfJob(lost.id)[0];
+  EXPECT_EQ(f.state, ForwardState::Pending);
+  EXPECT_NE(f.reason.find("lost"), std::string::npos) << f.reason;
+  EXPECT_EQ(pacs.started.size(), 3U);
+  EXPECT_TRUE(pacs.cancelled.empty());
+
+  // Held: waits StalledSeconds (counted from the start of the send), then cancelled and retried.
+  const auto held = doneJob(q, "i4", {"modality:PACS"});
+  now = q.forwardsOfJob(held.id)[0].nextAttempt + 1.0;
+  forwarder.step(now);
+  const auto heldJob = q.forwardsOfJob(held.id)[0].orthancJob;
+  ASSERT_FALSE(heldJob.empty());
+  pacs.progress[heldJob] = {ForwardProgress::State::Held, "Paused"};
+  const double started = q.forwardsOfJob(held.id)[0].updated;
+  forwarder.step(started + 30.0);
+  EXPECT_EQ(q.forwardsOfJob(held.id)[0].state, ForwardState::Sending);
+  EXPECT_TRUE(pacs.cancelled.empty());
+  forwarder.step(started + 61.0);
+  f = q.forwardsOfJob(held.id)[0];
+  EXPECT_EQ(f.state, ForwardState::Pending);
+  EXPECT_EQ(pacs.cancelled, std::vector<std::string>{heldJob});
+  EXPECT_NE(f.reason.find("stayed Paused"), std::string::npos) << f.reason;
+}
+
+// Intake from the change log: a film is queued automatically once, whatever the bundle; the
+// cursor moves with the jobs.
+TEST(JobQueue, TheChangeLogQueuesEachFilmOnceAndMovesTheCursorWithIt) {
+  JobQueue q((scratch("changes") / "q.db").string());
+  EXPECT_EQ(q.enqueueChanges({"a", "b"}, "sha-1", "cursor", 7), 2);
+  EXPECT_EQ(q.setting("cursor").value_or(""), "7");
+  EXPECT_EQ(q.enqueueChanges({"a", "c"}, "sha-2", "cursor", 9), 1);  // "a" has a job (under sha-1)
+  EXPECT_EQ(q.latestForInstance("a")->bundle, "sha-1");
+  EXPECT_EQ(q.latestForInstance("c")->bundle, "sha-2");
+  EXPECT_EQ(q.setting("cursor").value_or(""), "9");
+  EXPECT_TRUE(q.enqueue("a", "sha-2"));  // a request under the new bundle is another job
+  EXPECT_EQ(q.count(std::nullopt), 4);
+}
+
+// Retention deletes finished jobs older than the limit, never one with a send still to do.
+TEST(JobQueue, RetentionDeletesOldFinishedJobsButNotUnsentOnes) {
+  JobQueue q((scratch("retention") / "q.db").string());
+  const auto old = doneJob(q, "old", {});
+  const auto unsent = doneJob(q, "unsent", {"modality:PACS"});
+  ASSERT_TRUE(q.enqueue("queued", "b"));
+  q.recordPacsJob("orthanc-job", true);
+  const double later = old.updated + 3600.0;
+  EXPECT_EQ(q.prune(later), 1);
+  EXPECT_FALSE(q.latestForInstance("old").has_value());
+  EXPECT_TRUE(q.latestForInstance("unsent").has_value());
+  EXPECT_EQ(q.forwardsOfJob(unsent.id).size(), 1U);
+  EXPECT_TRUE(q.latestForInstance("queued").has_value());
+  EXPECT_TRUE(q.pacsJobSucceeded("orthanc-job").value_or(false));  // outcomes are kept a week
+  const auto f = q.forwardsOfJob(unsent.id)[0];
+  q.markSending(f.id, "j");
+  q.markSent(f.id);
+  EXPECT_EQ(q.prune(later), 1);  // now it may go, with its forward
+  EXPECT_TRUE(q.forwardsOfJob(unsent.id).empty());
+  EXPECT_EQ(q.prune(later), 0);
 }
 
 // Every line is a comment or "name{labels} value"; histogram buckets are cumulative and end in
@@ -347,12 +467,15 @@ TEST(PluginConfig, ForwardDestinationsAndLimitsAreChecked) {
            rest + R"(, "Sagitta": {"ModelBundle": ")" + bundle.string() + "\", " + sagitta + "}}";
   };
   const auto config = parsePluginConfig(withRules(
-      R"("Limits": {"MemoryQueue": 4, "MaxDatabaseMegabytes": 64}, "Forwarding": {"MaxAttempts": 5, "BackoffSeconds": 2},
+      R"("Limits": {"MemoryQueue": 4, "MaxDatabaseMegabytes": 64, "RetentionDays": 90},
+         "Forwarding": {"MaxAttempts": 5, "BackoffSeconds": 2, "StalledSeconds": 120},
          "Rules": [{"Name": "spine", "Modality": ["DX"], "Forward": ["PACS", "peer:backup"]}])"));
   EXPECT_EQ(config.memoryQueue, 4);
   EXPECT_EQ(config.maxDatabaseBytes, 64LL << 20);
   EXPECT_EQ(config.forwarding.maxAttempts, 5);
   EXPECT_EQ(config.forwarding.backoffSeconds, 2.0);
+  EXPECT_EQ(config.forwarding.stalledSeconds, 120.0);
+  EXPECT_EQ(config.retentionDays, 90);
   ASSERT_EQ(config.rules[0].forward.size(), 2U);
   EXPECT_EQ(config.rules[0].forward[0], "modality:PACS");
   EXPECT_EQ(config.rules[0].forward[1], "peer:backup");
@@ -374,6 +497,9 @@ TEST(PluginConfig, ForwardDestinationsAndLimitsAreChecked) {
   refused(R"("Limits": {"MemoryQueue": 0})", "MemoryQueue");
   refused(R"("Forwarding": {"BackoffSeconds": 900})", "BackoffSeconds");
   refused(R"("Forwarding": {"Retries": 1})", "unknown key Sagitta.Forwarding.Retries");
+  refused(R"("Forwarding": {"StalledSeconds": 0})", "StalledSeconds must be 1..86400");
+  refused(R"("Limits": {"RetentionDays": -1})", "RetentionDays");
+  refused(R"("Limits": {"RetentionDays": 1.5})", "RetentionDays");
   // Modalities kept in Orthanc's database cannot be checked here; Orthanc checks each send.
   EXPECT_NO_THROW(parsePluginConfig(withRules(R"("Rules": [{"Forward": ["ELSEWHERE"]}])", R"(, "DicomModalitiesInDatabase": true)")));
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sagitta/plugin/analysis_service.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 
@@ -34,6 +35,12 @@ std::string storedId(const StoredInstance& stored, const char* what) {
                              (stored.status.empty() ? "missing" : stored.status) + ")");
   }
   return stored.id;
+}
+
+bool parseCursor(const std::string& text, std::int64_t& value) {
+  const auto* end = text.data() + text.size();
+  const auto result = std::from_chars(text.data(), end, value);
+  return result.ec == std::errc() && result.ptr == end && value >= 0;
 }
 
 double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -79,8 +86,20 @@ void AnalysisService::waitForWork() {
   wake_.wait_for(lock, std::chrono::seconds(1));
 }
 
-void AnalysisService::onNewInstance(const std::string& instance) {
-  if (queue_->enqueue(instance, engine_->bundleSha256())) notify();
+void AnalysisService::onNewInstance() {
+  const std::lock_guard<std::mutex> lock(feedMutex_);
+  feedPending_ = true;
+  feedWake_.notify_one();
+}
+
+void AnalysisService::onPacsJobEnded(const std::string& orthancJob, bool success) {
+  try {
+    queue_->recordPacsJob(orthancJob, success);
+    notify();
+  } catch (const std::exception& e) {
+    // The forwarder still reads /jobs while Orthanc lists the job.
+    log_(LogLevel::Error, "Sagitta: cannot record how Orthanc job " + orthancJob + " ended (" + e.what() + ")");
+  }
 }
 
 bool AnalysisService::request(const std::string& instance, bool force) {
@@ -98,11 +117,10 @@ int AnalysisService::requestSeries(const std::string& series, bool force) {
 void AnalysisService::start() {
   stopping_ = false;
   ready_ = std::make_unique<BoundedQueue<Prepared>>(static_cast<std::size_t>(config_.memoryQueue));
-  pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers) + 2);
-  boost::asio::post(*pool_, [this] {
-    catchUp();
-    intakeLoop();
-  });
+  caughtUp_ = false;
+  pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers) + 3);
+  boost::asio::post(*pool_, [this] { feedLoop(); });
+  boost::asio::post(*pool_, [this] { intakeLoop(); });
   boost::asio::post(*pool_, [this] { forwarderLoop(); });
   for (int i = 0; i < config_.workers; ++i) boost::asio::post(*pool_, [this] { workerLoop(); });
 }
@@ -112,6 +130,7 @@ void AnalysisService::stop() {
   stopping_ = true;
   ready_->close();
   notify();
+  onNewInstance();  // wakes the feed
   pool_->join();
   pool_.reset();
   for (const auto& left : ready_->drain()) release(left.job);
@@ -140,29 +159,76 @@ std::string AnalysisService::metricsText() {
   return metrics_.render(s);
 }
 
-void AnalysisService::catchUp() {
-  try {
-    const auto cursor = queue_->setting(kCursor);
-    if (!cursor) {
-      // First start: history is not analysed; from now on nothing is missed.
-      queue_->setSetting(kCursor, std::to_string(store_.lastChange()));
-      return;
+std::int64_t AnalysisService::changeLogReadTo() {
+  std::int64_t value = -1;
+  const auto cursor = queue_->setting(kCursor);
+  return cursor && parseCursor(*cursor, value) ? value : -1;
+}
+
+bool AnalysisService::isOwnOutput(const std::string& instance) {
+  const std::lock_guard<std::mutex> lock(ownMutex_);
+  return ownOutputs_.erase(instance) > 0;
+}
+
+void AnalysisService::pullChanges() {
+  const auto cursor = queue_->setting(kCursor);
+  std::int64_t since = 0;
+  if (!cursor || !parseCursor(*cursor, since)) {
+    // First start (or an unreadable cursor): the history is not analysed; from now on nothing
+    // is missed.
+    if (cursor) log_(LogLevel::Warning, "Sagitta: the change-log cursor was unreadable; starting from the last change");
+    queue_->setSetting(kCursor, std::to_string(store_.lastChange()));
+    caughtUp_ = true;
+    return;
+  }
+  int found = 0;
+  while (!stopping_) {
+    const auto page = store_.changes(since, 1000);
+    std::vector<std::string> fresh;
+    for (const auto& instance : page.newInstances) {
+      if (!isOwnOutput(instance)) fresh.push_back(instance);
     }
-    std::int64_t since = std::stoll(*cursor);
-    int found = 0;
-    while (!stopping_) {
-      const auto page = store_.changes(since, 1000);
-      for (const auto& instance : page.newInstances) found += queue_->enqueue(instance, engine_->bundleSha256()) ? 1 : 0;
-      since = page.last;
-      queue_->setSetting(kCursor, std::to_string(since));
-      if (page.done) break;
+    const std::int64_t next = std::max(since, page.last);
+    // The jobs and the cursor in one transaction: a failure leaves both, and the next pull
+    // (a second later) reads the same page again.
+    if (next != since || !fresh.empty()) found += queue_->enqueueChanges(fresh, engine_->bundleSha256(), kCursor, next);
+    since = next;
+    if (page.done) break;
+  }
+  if (found > 0) notify();
+  if (!caughtUp_ && found > 0) {
+    log_(LogLevel::Warning, "Sagitta: " + std::to_string(found) + " instance(s) stored while the plugin was down queued");
+  }
+  caughtUp_ = true;
+}
+
+void AnalysisService::feedLoop() {
+  std::string lastError;
+  while (!stopping_) {
+    try {
+      pullChanges();
+      if (!lastError.empty()) log_(LogLevel::Warning, "Sagitta: the change log is read again");
+      lastError.clear();
+    } catch (const std::exception& e) {
+      // Logged once per kind of failure, retried every second; nothing is lost meanwhile.
+      if (e.what() != lastError) log_(LogLevel::Error, std::string("Sagitta: reading the change log failed: ") + e.what());
+      lastError = e.what();
     }
-    if (found > 0) {
-      log_(LogLevel::Warning, "Sagitta: " + std::to_string(found) + " instance(s) stored while the plugin was down queued");
-      notify();
+    std::unique_lock<std::mutex> lock(feedMutex_);
+    feedWake_.wait_for(lock, std::chrono::seconds(1), [this] { return feedPending_ || stopping_; });
+    feedPending_ = false;
+  }
+}
+
+void AnalysisService::maintain(double now) {
+  if (now < nextMaintenance_) return;
+  nextMaintenance_ = now + 600.0;
+  if (config_.retentionDays > 0) {
+    const auto deleted = queue_->prune(now - config_.retentionDays * 86400.0);
+    if (deleted > 0) {
+      log_(LogLevel::Info, "Sagitta: " + std::to_string(deleted) + " finished job(s) older than Limits.RetentionDays (" +
+                               std::to_string(config_.retentionDays) + ") deleted");
     }
-  } catch (const std::exception& e) {
-    log_(LogLevel::Error, std::string("Sagitta: catch-up over /changes failed: ") + e.what());
   }
 }
 
@@ -211,6 +277,14 @@ void AnalysisService::forwarderLoop() {
   while (!stopping_) {
     try {
       forwarder_->step(unixNow());
+      maintain(unixNow());
+      const auto pruned = queue_->prunedForRoom();
+      if (pruned > prunedReported_) {
+        log_(LogLevel::Warning, "Sagitta: the queue database reached its size limit; " +
+                                    std::to_string(pruned - prunedReported_) +
+                                    " oldest finished job(s) deleted to make room (Limits.MaxDatabaseMegabytes)");
+        prunedReported_ = pruned;
+      }
     } catch (const std::exception& e) {
       log_(LogLevel::Error, std::string("Sagitta: forwarding: ") + e.what());
     }
@@ -264,6 +338,36 @@ std::optional<AnalysisService::Prepared> AnalysisService::prepare(const Job& job
   return prepared;
 }
 
+std::string AnalysisService::storeOwn(const std::string& bytes, const dicom::ReportInput& report, const char* kind,
+                                      const char* what) {
+  // Known as ours before the change log reports it, so the feed does not queue it.
+  const auto uids = dicom::outputUids(report.source.sopInstanceUid, report.model.sha256, kind);
+  const auto expected = store_.instanceId(report.source.patient.id, report.source.study.studyInstanceUid, uids.series,
+                                          uids.instance);
+  {
+    const std::lock_guard<std::mutex> lock(ownMutex_);
+    ownOutputs_.insert(expected);
+  }
+  std::optional<StoredInstance> stored;
+  try {
+    stored = store_.store(bytes);
+  } catch (...) {
+    forgetOwn(expected);
+    throw;
+  }
+  if (stored->status != "Success" || stored->id != expected) forgetOwn(expected);  // no new instance to report
+  if (stored->status == "Success" && stored->id != expected) {
+    // The feed will queue it and the intake skip it as a plugin's output: one row, no harm.
+    log_(LogLevel::Warning, std::string("Sagitta: the PACS named our ") + what + " " + stored->id + ", not " + expected);
+  }
+  return storedId(*stored, what);
+}
+
+void AnalysisService::forgetOwn(const std::string& id) {
+  const std::lock_guard<std::mutex> lock(ownMutex_);
+  ownOutputs_.erase(id);
+}
+
 dicom::Radiograph AnalysisService::decode(const Job& job, const std::string& bytes) {
   const dicom::ReadLimits limits{config_.maxPixels};
   std::string dcmtkReason;
@@ -313,8 +417,8 @@ void AnalysisService::analyseAndStore(Prepared& prepared) {
       config_.writeSecondaryCapture ? dicom::overlayBytes(analysis.report, prepared.radiograph.display) : "";
   const double writing = secondsSince(t);
   t = Clock::now();
-  if (config_.writeStructuredReport) srId = storedId(store_.store(srBytes), "SR");
-  if (config_.writeSecondaryCapture) scId = storedId(store_.store(scBytes), "SC");
+  if (config_.writeStructuredReport) srId = storeOwn(srBytes, analysis.report, "sr", "SR");
+  if (config_.writeSecondaryCapture) scId = storeOwn(scBytes, analysis.report, "sc", "SC");
   const double storing = secondsSince(t);
   metrics_.observe(Stage::Writing, writing);
   metrics_.observe(Stage::Storing, storing);

@@ -44,7 +44,7 @@ class Statement {
     const int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    if (rc == SQLITE_FULL) throw QueueError("queue database: disk or size limit full (SQLITE_FULL); nothing was written");
+    if (rc == SQLITE_FULL) throw QueueFull("queue database: disk or size limit full (SQLITE_FULL); nothing was written");
     throw QueueError(std::string("queue database: ") + sqlite3_errmsg(db_));
   }
   std::string text(int c) const {
@@ -58,6 +58,15 @@ class Statement {
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
 };
+
+// Finished jobs that have no send left to do: what retention and a full database may delete.
+constexpr const char* kPrunable =
+    "SELECT id FROM jobs j WHERE j.state IN ('done', 'skipped', 'failed') AND j.updated < ? AND NOT EXISTS "
+    "(SELECT 1 FROM forwards f WHERE f.job_id = j.id AND f.state IN ('pending', 'sending')) ORDER BY j.updated, j.id LIMIT ?";
+
+constexpr std::int64_t kPruneBatch = 200;  // jobs deleted per round when the database is full
+constexpr int kPruneRounds = 3;            // rounds per write before it fails as full
+constexpr double kOutcomeSeconds = 7 * 86400.0;  // how long Orthanc job outcomes are kept
 
 constexpr const char* kColumns =
     "id, instance, bundle, state, reason, attempts, created, updated, result, sr_instance, sc_instance, timings";
@@ -141,9 +150,9 @@ class Transaction {
 
  private:
   void run(const char* sql) {
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
-      throw QueueError(std::string("queue database: ") + sqlite3_errmsg(db_));
-    }
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc == SQLITE_FULL) throw QueueFull("queue database: disk or size limit full (SQLITE_FULL); nothing was written");
+    if (rc != SQLITE_OK) throw QueueError(std::string("queue database: ") + sqlite3_errmsg(db_));
   }
   sqlite3* db_;
   bool committed_ = false;
@@ -213,6 +222,9 @@ JobQueue::JobQueue(const std::string& path, std::int64_t maxBytes) : path_(path)
          " updated REAL NOT NULL, orthanc_job TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
          " UNIQUE(job_id, destination))");
     exec("CREATE INDEX IF NOT EXISTS forwards_state ON forwards(state, next_attempt)");
+    exec("CREATE INDEX IF NOT EXISTS forwards_job ON forwards(job_id)");
+    exec("CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(updated)");
+    exec("CREATE TABLE IF NOT EXISTS pacs_jobs (id TEXT PRIMARY KEY, success INTEGER NOT NULL, at REAL NOT NULL)");
   } catch (const QueueError& e) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -245,17 +257,104 @@ int JobQueue::recoverInterrupted() {
   return sqlite3_changes(db_);
 }
 
+template <typename Write>
+auto JobQueue::withRoom(Write write) -> decltype(write()) {
+  for (int round = 0;; ++round) {
+    try {
+      return write();
+    } catch (const QueueFull&) {
+      // Intake goes on at the cost of the oldest history; a write that still finds no room
+      // (a disk that is really full) fails after a few rounds instead of emptying the queue.
+      if (round == kPruneRounds || pruneOldest(kPruneBatch) == 0) throw;
+    }
+  }
+}
+
+std::int64_t JobQueue::pruneOldest(std::int64_t count) {
+  Transaction transaction(db_);
+  const std::string jobs = std::string("(") + kPrunable + ")";
+  for (const char* table : {"forwards WHERE job_id", "jobs WHERE id"}) {
+    Statement s(db_, (std::string("DELETE FROM ") + table + " IN " + jobs).c_str());
+    s.bind(1, now()).bind(2, count).step();
+  }
+  const auto deleted = static_cast<std::int64_t>(sqlite3_changes(db_));
+  Statement outcomes(db_, "DELETE FROM pacs_jobs WHERE at < ?");
+  outcomes.bind(1, now() - kOutcomeSeconds).step();
+  transaction.commit();
+  prunedForRoom_ += deleted;
+  return deleted;
+}
+
+std::int64_t JobQueue::prune(double before) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Transaction transaction(db_);
+  const std::string jobs = std::string("(") + kPrunable + ")";
+  for (const char* table : {"forwards WHERE job_id", "jobs WHERE id"}) {
+    Statement s(db_, (std::string("DELETE FROM ") + table + " IN " + jobs).c_str());
+    s.bind(1, before).bind(2, std::int64_t{-1}).step();  // LIMIT -1: no limit
+  }
+  const auto deleted = static_cast<std::int64_t>(sqlite3_changes(db_));
+  Statement outcomes(db_, "DELETE FROM pacs_jobs WHERE at < ?");
+  outcomes.bind(1, std::min(before, now() - kOutcomeSeconds)).step();
+  transaction.commit();
+  return deleted;
+}
+
+std::int64_t JobQueue::prunedForRoom() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return prunedForRoom_;
+}
+
 bool JobQueue::enqueue(const std::string& instance, const std::string& bundle, bool force) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  const double t = now();
-  Statement insert(db_, "INSERT OR IGNORE INTO jobs (instance, bundle, state, created, updated) VALUES (?, ?, 'queued', ?, ?)");
-  insert.bind(1, instance).bind(2, bundle).bind(3, t).bind(4, t).step();
-  if (sqlite3_changes(db_) > 0) return true;
-  if (!force) return false;
-  Statement again(db_, "UPDATE jobs SET state = 'queued', reason = '', attempts = 0, updated = ? "
-                       "WHERE instance = ? AND bundle = ? AND state IN ('done', 'skipped', 'failed')");
-  again.bind(1, t).bind(2, instance).bind(3, bundle).step();
-  return sqlite3_changes(db_) > 0;
+  return withRoom([&] {
+    const double t = now();
+    Statement insert(db_, "INSERT OR IGNORE INTO jobs (instance, bundle, state, created, updated) VALUES (?, ?, 'queued', ?, ?)");
+    insert.bind(1, instance).bind(2, bundle).bind(3, t).bind(4, t).step();
+    if (sqlite3_changes(db_) > 0) return true;
+    if (!force) return false;
+    Statement again(db_, "UPDATE jobs SET state = 'queued', reason = '', attempts = 0, updated = ? "
+                         "WHERE instance = ? AND bundle = ? AND state IN ('done', 'skipped', 'failed')");
+    again.bind(1, t).bind(2, instance).bind(3, bundle).step();
+    return sqlite3_changes(db_) > 0;
+  });
+}
+
+int JobQueue::enqueueChanges(const std::vector<std::string>& instances, const std::string& bundle,
+                             const std::string& cursorKey, std::int64_t cursor) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return withRoom([&] {
+    Transaction transaction(db_);
+    int queued = 0;
+    const double t = now();
+    for (const auto& instance : instances) {
+      Statement s(db_, "INSERT INTO jobs (instance, bundle, state, created, updated) SELECT ?, ?, 'queued', ?, ? "
+                       "WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE instance = ?)");
+      s.bind(1, instance).bind(2, bundle).bind(3, t).bind(4, t).bind(5, instance).step();
+      queued += sqlite3_changes(db_);
+    }
+    Statement c(db_, "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    c.bind(1, cursorKey).bind(2, std::to_string(cursor)).step();
+    transaction.commit();
+    return queued;
+  });
+}
+
+void JobQueue::recordPacsJob(const std::string& orthancJob, bool success) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  withRoom([&] {
+    Statement s(db_, "INSERT INTO pacs_jobs (id, success, at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                     "success = excluded.success, at = excluded.at");
+    s.bind(1, orthancJob).bind(2, std::int64_t{success ? 1 : 0}).bind(3, now()).step();
+  });
+}
+
+std::optional<bool> JobQueue::pacsJobSucceeded(const std::string& orthancJob) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT success FROM pacs_jobs WHERE id = ?");
+  s.bind(1, orthancJob);
+  if (!s.step()) return std::nullopt;
+  return s.integer(0) != 0;
 }
 
 std::optional<Job> JobQueue::claim() {
@@ -272,9 +371,13 @@ std::optional<Job> JobQueue::claim() {
 }
 
 void JobQueue::finish(std::int64_t id, JobState state, const std::string& reason, const JobOutputs& o) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  withRoom([&] { finishLocked(id, state, reason, o); });
+}
+
+void JobQueue::finishLocked(std::int64_t id, JobState state, const std::string& reason, const JobOutputs& o) {
   const auto& sr = o.srInstance;
   const auto& sc = o.scInstance;
-  const std::lock_guard<std::mutex> lock(mutex_);
   const double t = now();
   Transaction transaction(db_);
   {

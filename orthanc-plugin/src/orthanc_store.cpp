@@ -173,7 +173,27 @@ ForwardProgress OrthancStore::forwardProgress(const std::string& job) {
     if (!details.empty()) reason += ": " + details;
     return {ForwardProgress::State::Failure, reason};
   }
+  if (state == "Paused" || state == "Retry") return {ForwardProgress::State::Held, state};
   return {ForwardProgress::State::Running, state};
+}
+
+void OrthancStore::cancelForward(const std::string& job) {
+  Buffer buffer(context_);
+  const auto uri = "/jobs/" + job + "/cancel";
+  // Refused when the job has just ended or is gone: the next poll sees how it ended.
+  OrthancPluginRestApiPost(context_, buffer.get(), uri.c_str(), "", 0);
+}
+
+// Orthanc names an instance by the SHA-1 of "PatientID|StudyInstanceUID|SeriesInstanceUID|
+// SOPInstanceUID", in its 8-8-8-8-8 hex form; the SDK computes it in that form.
+std::string OrthancStore::instanceId(const std::string& patientId, const std::string& studyUid,
+                                     const std::string& seriesUid, const std::string& sopInstanceUid) {
+  const std::string key = patientId + "|" + studyUid + "|" + seriesUid + "|" + sopInstanceUid;
+  char* sha1 = OrthancPluginComputeSha1(context_, key.data(), static_cast<uint32_t>(key.size()));
+  if (sha1 == nullptr) return {};
+  std::string id(sha1);
+  OrthancPluginFreeString(context_, sha1);
+  return id;
 }
 
 }  // namespace sagitta::plugin

@@ -23,6 +23,9 @@ class OrthancStore : public InstanceStore {
   std::optional<ForeignFrame> decodeFrame(const std::string& dicomBytes, std::string& why) override;
   std::string startForward(const Destination& destination, const std::vector<std::string>& resources) override;
   ForwardProgress forwardProgress(const std::string& job) override;
+  void cancelForward(const std::string& job) override;
+  std::string instanceId(const std::string& patientId, const std::string& studyUid, const std::string& seriesUid,
+                         const std::string& sopInstanceUid) override;
 
  private:
   std::optional<std::string> get(const std::string& uri);

@@ -124,8 +124,12 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   if (s.contains("Limits")) {
     const auto& l = s.at("Limits");
     if (!l.is_object()) throw PluginConfigError("Sagitta.Limits must be an object");
-    refuseUnknown(l, {"MaxPixels", "MaxFileMegabytes", "MaxAttempts", "MemoryQueue", "MaxDatabaseMegabytes"},
+    refuseUnknown(l, {"MaxPixels", "MaxFileMegabytes", "MaxAttempts", "MemoryQueue", "MaxDatabaseMegabytes", "RetentionDays"},
                   "Sagitta.Limits");
+    read(l, "RetentionDays", c.retentionDays, "Sagitta.Limits");
+    if (c.retentionDays < 0 || c.retentionDays > 36500) {
+      throw PluginConfigError("Sagitta.Limits.RetentionDays must be 0 (keep) .. 36500");
+    }
     std::int64_t databaseMegabytes = 0;
     read(l, "MaxDatabaseMegabytes", databaseMegabytes, "Sagitta.Limits");
     if (databaseMegabytes < 0 || databaseMegabytes > (1 << 20)) {
@@ -146,16 +150,20 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   if (s.contains("Forwarding")) {
     const auto& f = s.at("Forwarding");
     if (!f.is_object()) throw PluginConfigError("Sagitta.Forwarding must be an object");
-    refuseUnknown(f, {"MaxAttempts", "BackoffSeconds", "MaxBackoffSeconds"}, "Sagitta.Forwarding");
+    refuseUnknown(f, {"MaxAttempts", "BackoffSeconds", "MaxBackoffSeconds", "StalledSeconds"}, "Sagitta.Forwarding");
     read(f, "MaxAttempts", c.forwarding.maxAttempts, "Sagitta.Forwarding");
     read(f, "BackoffSeconds", c.forwarding.backoffSeconds, "Sagitta.Forwarding");
     read(f, "MaxBackoffSeconds", c.forwarding.maxBackoffSeconds, "Sagitta.Forwarding");
+    read(f, "StalledSeconds", c.forwarding.stalledSeconds, "Sagitta.Forwarding");
     if (c.forwarding.maxAttempts < 1 || c.forwarding.maxAttempts > 1000) {
       throw PluginConfigError("Sagitta.Forwarding.MaxAttempts must be 1..1000");
     }
     if (!(c.forwarding.backoffSeconds >= 0.1 && c.forwarding.backoffSeconds <= c.forwarding.maxBackoffSeconds &&
           c.forwarding.maxBackoffSeconds <= 86400.0)) {
       throw PluginConfigError("Sagitta.Forwarding: 0.1 <= BackoffSeconds <= MaxBackoffSeconds <= 86400");
+    }
+    if (!(c.forwarding.stalledSeconds >= 1.0 && c.forwarding.stalledSeconds <= 86400.0)) {
+      throw PluginConfigError("Sagitta.Forwarding.StalledSeconds must be 1..86400");
     }
   }
   if (s.contains("Rules")) {

@@ -79,7 +79,7 @@ Json forwardsJson(std::int64_t job) {
   for (const auto& f : service->queue().forwardsOfJob(job)) {
     list.push_back(Json{{"destination", f.destination}, {"state", sagitta::plugin::forwardStateKey(f.state)},
                         {"attempts", f.attempts}, {"reason", f.reason}, {"next_attempt", f.nextAttempt},
-                        {"updated", f.updated}, {"resources", f.resources}});
+                        {"updated", f.updated}, {"resources", f.resources}, {"orthanc_job", f.orthancJob}});
   }
   return list;
 }
@@ -134,6 +134,8 @@ OrthancPluginErrorCode health(OrthancPluginRestOutput* output, const char*, cons
                             {"in_memory", service->inMemory()},
                             {"forwards", service->queue().countForwardsByState()},
                             {"queue", q.countByState()},
+                            {"change_log_read_to", service->changeLogReadTo()},
+                            {"pruned_for_room", q.prunedForRoom()},
                             {"analyses_since_start", service->analysesSinceStart()}});
   });
 }
@@ -240,7 +242,9 @@ OrthancPluginErrorCode onChange(OrthancPluginChangeType type, OrthancPluginResou
   try {
     if (!service) return OrthancPluginErrorCode_Success;
     switch (type) {
-      case OrthancPluginChangeType_NewInstance: service->onNewInstance(resourceId); break;
+      case OrthancPluginChangeType_NewInstance: service->onNewInstance(); break;
+      case OrthancPluginChangeType_JobSuccess: service->onPacsJobEnded(resourceId, true); break;
+      case OrthancPluginChangeType_JobFailure: service->onPacsJobEnded(resourceId, false); break;
       case OrthancPluginChangeType_OrthancStarted: service->start(); break;
       case OrthancPluginChangeType_OrthancStopped: service->stop(); break;
       default: break;

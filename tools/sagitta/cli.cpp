@@ -29,7 +29,7 @@ constexpr const char* kUsage =
     "             TID 1500 SR, overlay Secondary Capture and parameters JSON for given landmarks\n"
     "  dump-sr    SR.dcm   our SR back as landmarks and parameters JSON\n"
     "  info       IN.dcm   decode a radiograph; print identifiers, view, calibration, window\n"
-    "  analyze    IN.dcm|IN.png|IN.jpg --out DIR [--bundle B] [--format json|table] [--no-sc]\n"
+    "  analyse    IN.dcm|IN.png|IN.jpg --out DIR [--bundle B] [--format json|table] [--no-sc]\n"
     "             [--pixel-spacing MM] [--device auto|cpu|cuda:N] [--threads N]\n"
     "             find the 45 landmarks, measure (fail closed), write SR, overlay SC and JSON\n"
     "  eval       --data DIR | --films LIST.tsv [--check] [--bundle B] [--out DIR] [--device D] [--threads N]\n"
@@ -83,7 +83,8 @@ int run(const std::vector<std::string>& args, Streams io) {
     if (command == "dump-sr") return runDumpSr(rest, io);
     if (command == "info") return runInfo(rest, io);
     if (command == "train") return runTrain(rest, io);
-    if (command == "analyze" || command == "analyse") return runAnalyze(rest, io);
+    // The product writes "analyse"; the American spelling is accepted for those who type it.
+    if (command == "analyse" || command == "analyze") return runAnalyse(rest, io);
     if (command == "eval") return runEval(rest, io);
     if (command == "bundle") return runBundle(rest, io);
     if (command == "version" || command == "--version") {

@@ -31,7 +31,7 @@ int runReport(const std::vector<std::string>& args, Streams io);
 int runDumpSr(const std::vector<std::string>& args, Streams io);
 int runInfo(const std::vector<std::string>& args, Streams io);
 int runTrain(const std::vector<std::string>& args, Streams io);
-int runAnalyze(const std::vector<std::string>& args, Streams io);
+int runAnalyse(const std::vector<std::string>& args, Streams io);
 int runEval(const std::vector<std::string>& args, Streams io);
 int runBundle(const std::vector<std::string>& args, Streams io);
 

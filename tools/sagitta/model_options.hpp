@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// --bundle / --device / --threads, shared by analyze and eval. Without --bundle: $SAGITTA_BUNDLE,
+// --bundle / --device / --threads, shared by analyse and eval. Without --bundle: $SAGITTA_BUNDLE,
 // else the bundle shipped in the source tree (models/bundles/sagitta-compact).
 #pragma once
 

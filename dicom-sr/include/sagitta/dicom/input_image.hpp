@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// An image given to `sagitta analyze` / `sagitta eval`: a DICOM file, or a PNG, JPEG or WebP
+// An image given to `sagitta analyse` / `sagitta eval`: a DICOM file, or a PNG, JPEG or WebP
 // (grey or colour: a viewer export, a screenshot, a phone photo of a film). The kind is taken
 // from the file's first bytes, never from its extension (exports are often misnamed). A raster
 // image has no DICOM header: it is uncalibrated unless the caller knows the pixel spacing, and

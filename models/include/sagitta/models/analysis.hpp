@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// One radiograph analysed end to end, as `sagitta analyze` and the Orthanc plugin both do it:
+// One radiograph analysed end to end, as `sagitta analyse` and the Orthanc plugin both do it:
 // decoded image -> inference and gate -> measurement -> SR, overlay SC and JSON. An image the
 // gate refuses, or whose landmarks fail the anatomical checks, is never measured: the result
 // carries the reasons instead.

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The analysis service behind the plugin, in three stages on one Boost.Asio pool:
+// The analysis service behind the plugin, in four stages on one Boost.Asio pool:
+//   feed     (1 thread)  walks Orthanc's change log from a durable cursor and queues each new
+//                        instance that has no job (not our own SR and SC); the cursor moves in
+//                        the same transaction, so a failed write is retried, never lost. Woken
+//                        by the change callback, and once a second in any case;
 //   intake   (1 thread)  claim a job from the durable queue, apply the loop guard and the
 //                        routing rules, fetch and decode the image (DCMTK, else the PACS's own
 //                        decoder); decoded images go into a bounded in-memory queue, and when
 //                        it is full the intake waits: the rest stay queued in SQLite;
 //   workers  (N threads) infer with the one shared engine, measure, write SR and SC, store them
 //                        into the same study, record the job and its forwards in one transaction;
-//   forwarder (1 thread) sends results to the rule's destinations, retrying with backoff.
+//   forwarder (1 thread) sends results to the rule's destinations, retrying with backoff, and
+//                        applies the retention (Limits.RetentionDays) every few minutes.
 // Started on OrthancStarted, stopped on OrthancStopped; a job held in memory at stop is queued
 // again, and jobs left running by a crash are queued again at the next start.
 #pragma once
@@ -18,12 +23,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <boost/asio/thread_pool.hpp>
 
 #include "sagitta/dicom/radiograph.hpp"
+#include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/models/inference_engine.hpp"
 #include "sagitta/plugin/bounded_queue.hpp"
 #include "sagitta/plugin/forwarder.hpp"
@@ -46,8 +53,11 @@ class AnalysisService {
   AnalysisService(const AnalysisService&) = delete;
   AnalysisService& operator=(const AnalysisService&) = delete;
 
-  // Change callback: enqueue only (one SQLite insert), never blocks on analysis.
-  void onNewInstance(const std::string& instance);
+  // Change callback (NewInstance): wakes the feed; nothing else happens on Orthanc's thread.
+  void onNewInstance();
+  // Change callback (JobSuccess / JobFailure): one SQLite write, what the forwarder reads once
+  // Orthanc's job history has forgotten the job.
+  void onPacsJobEnded(const std::string& orthancJob, bool success);
   void start();
   void stop();
 
@@ -62,6 +72,8 @@ class AnalysisService {
   std::int64_t analysesSinceStart() const { return metrics_.outcomes(Outcome::Done); }
   std::size_t inMemory() const { return ready_ ? ready_->size() : 0; }
   std::string metricsText();
+  // The last change of Orthanc's log the feed has queued (-1 before its first read).
+  std::int64_t changeLogReadTo();
 
  private:
   struct Prepared {
@@ -75,12 +87,18 @@ class AnalysisService {
   void intakeLoop();
   void workerLoop();
   void forwarderLoop();
-  void catchUp();
+  void feedLoop();
+  void pullChanges();
+  void maintain(double now);
+  bool isOwnOutput(const std::string& instance);
   void notify();
   void waitForWork();
   std::optional<Prepared> prepare(const Job& job);
   dicom::Radiograph decode(const Job& job, const std::string& bytes);
   void analyseAndStore(Prepared& prepared);
+  // Stores one of our outputs (kind "sr" / "sc") and returns its PACS id; throws when it was not stored.
+  std::string storeOwn(const std::string& bytes, const dicom::ReportInput& report, const char* kind, const char* what);
+  void forgetOwn(const std::string& id);
   void failed(const Job& job, const std::exception& error, bool transient);
   void release(const Job& job);  // never throws: a pool thread must not end in an exception
 
@@ -97,6 +115,14 @@ class AnalysisService {
   std::atomic<bool> stopping_{false};
   std::mutex wakeMutex_;
   std::condition_variable wake_;
+  std::mutex feedMutex_;
+  std::condition_variable feedWake_;
+  bool feedPending_ = false;
+  bool caughtUp_ = false;            // the first pull after start (it reports what was missed)
+  double nextMaintenance_ = 0.0;     // Unix seconds
+  std::int64_t prunedReported_ = 0;  // prunings for room already logged
+  std::mutex ownMutex_;
+  std::set<std::string> ownOutputs_;  // PACS ids of SR and SC being stored, not yet seen by the feed
 };
 
 }  // namespace sagitta::plugin

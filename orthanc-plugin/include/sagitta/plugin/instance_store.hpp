@@ -38,9 +38,10 @@ struct ForeignFrame {
 
 // Where a started forward stands.
 struct ForwardProgress {
-  enum class State { Running, Success, Failure, Unknown };
+  // Held: Paused or Retry, waiting on someone or something (reason: which).
+  enum class State { Running, Held, Success, Failure, Unknown };
   State state = State::Unknown;
-  std::string reason;  // Failure: why; Unknown: the PACS no longer knows the job
+  std::string reason;  // Failure: why; Held: the PACS's state; Unknown: the PACS does not list the job
 };
 
 // The instance is no longer in the PACS (deleted): permanent, unlike a failed REST call.
@@ -68,6 +69,12 @@ class InstanceStore {
   // job; returns the job's id. Throws std::runtime_error when the PACS refuses to start it.
   virtual std::string startForward(const Destination& destination, const std::vector<std::string>& resources) = 0;
   virtual ForwardProgress forwardProgress(const std::string& job) = 0;
+  // Cancels a send job (one that is held); a job that already ended is left as it is.
+  virtual void cancelForward(const std::string& job) = 0;
+  // The PACS's id of the instance these identifiers give, before it is stored: how the plugin
+  // knows its own outputs when the change log reports them.
+  virtual std::string instanceId(const std::string& patientId, const std::string& studyUid, const std::string& seriesUid,
+                                 const std::string& sopInstanceUid) = 0;
 };
 
 }  // namespace sagitta::plugin

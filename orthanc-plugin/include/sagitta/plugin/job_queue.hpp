@@ -21,6 +21,12 @@ class QueueError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The disk, or MaxDatabaseMegabytes, is full and no finished job was left to prune.
+class QueueFull : public QueueError {
+ public:
+  using QueueError::QueueError;
+};
+
 enum class JobState { Queued, Running, Done, Skipped, Failed };
 std::string jobStateKey(JobState state);
 std::optional<JobState> jobStateFromKey(const std::string& key);
@@ -78,9 +84,15 @@ class JobQueue {
 
   // Running jobs of a previous process go back to queued. Returns how many.
   int recoverInterrupted();
-  // A new job, or nothing when (instance, bundle) already has one. force: a finished job is
-  // queued again (a rerun). Returns true when a job was queued.
+  // A requested analysis: a new job, or nothing when (instance, bundle) already has one. force: a
+  // finished job is queued again (a rerun). Returns true when a job was queued.
   bool enqueue(const std::string& instance, const std::string& bundle, bool force = false);
+  // The automatic intake of one page of Orthanc's change log, in one transaction: each instance
+  // that has no job at all, under any bundle, is queued (a film is analysed automatically once;
+  // a new model analyses new films), and the cursor setting moves to `cursor`. Either both
+  // happen or neither does. Returns how many were queued.
+  int enqueueChanges(const std::vector<std::string>& instances, const std::string& bundle, const std::string& cursorKey,
+                     std::int64_t cursor);
   // The oldest queued job, now running (attempts + 1).
   std::optional<Job> claim();
   // One transaction: the job's final state and, when done, a forward of its outputs to each
@@ -107,6 +119,17 @@ class JobQueue {
   // A failed send: pending again after the backoff, or failed once the attempts are spent.
   void forwardFailed(std::int64_t forward, const std::string& reason, const Backoff& backoff);
   std::map<std::string, std::int64_t> countForwardsByState();
+  // How Orthanc's jobs ended, as its change log reported them (JobSuccess / JobFailure): Orthanc
+  // keeps only JobsHistorySize finished jobs, this keeps what a send needs to know.
+  void recordPacsJob(const std::string& orthancJob, bool success);
+  std::optional<bool> pacsJobSucceeded(const std::string& orthancJob);
+
+  // Retention: finished jobs last updated before `before` that have no send left to do, with
+  // their forwards; and job outcomes recorded before `before`. Returns how many jobs went.
+  std::int64_t prune(double before);
+  // Jobs pruned, oldest first, to make room when a write found the database full
+  // (MaxDatabaseMegabytes or the disk), since this queue was opened.
+  std::int64_t prunedForRoom();
 
   // A persisted key / value (the /changes cursor).
   std::optional<std::string> setting(const std::string& key);
@@ -115,6 +138,13 @@ class JobQueue {
  private:
   void exec(const char* sql);
   bool hasColumn(const char* table, const char* column);
+  // Runs a write; when it finds the database full, prunes the oldest finished jobs and runs it
+  // again, until it succeeds or nothing is left to prune (then QueueFull). Mutex held.
+  template <typename Write>
+  auto withRoom(Write write) -> decltype(write());
+  std::int64_t pruneOldest(std::int64_t count);  // mutex held
+  void finishLocked(std::int64_t id, JobState state, const std::string& reason, const JobOutputs& outputs);
+  std::int64_t prunedForRoom_ = 0;
   std::mutex mutex_;
   sqlite3* db_ = nullptr;
   std::string path_;

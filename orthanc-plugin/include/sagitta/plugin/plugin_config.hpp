@@ -22,6 +22,9 @@ struct ForwardingConfig {
   int maxAttempts = 10;
   double backoffSeconds = 10.0;      // wait after the first failure, doubled after each next one
   double maxBackoffSeconds = 600.0;  // the longest wait
+  // A send Orthanc holds Paused or in Retry this long is cancelled and counted as a failed
+  // attempt, so that it is sent again instead of staying "sending".
+  double stalledSeconds = 300.0;
 };
 
 struct PluginConfig {
@@ -36,7 +39,8 @@ struct PluginConfig {
   std::size_t maxPixels = 120'000'000;
   std::size_t maxFileBytes = 512U << 20U;
   int maxAttempts = 3;
-  std::int64_t maxDatabaseBytes = 0;  // 0: no cap on the queue database
+  std::int64_t maxDatabaseBytes = 0;  // 0: no cap on the queue database; at the cap the oldest finished jobs go
+  int retentionDays = 0;            // finished jobs older than this are deleted (0: kept)
   int memoryQueue = 2;              // decoded images waiting for a worker (back-pressure bound)
   ForwardingConfig forwarding;
   std::vector<RoutingRule> rules;   // default: defaultRules()

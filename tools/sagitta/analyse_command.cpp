@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// sagitta analyze IN.dcm|IN.png|IN.jpg --out DIR [--bundle B] [--pixel-spacing MM]: decode, find
+// sagitta analyse IN.dcm|IN.png|IN.jpg --out DIR [--bundle B] [--pixel-spacing MM]: decode, find
 // the landmarks, measure, and write the SR, the overlay SC and the JSON (a PNG / JPEG has no study
 // to file an SR into: the overlay is written as PNG). An image the gate refuses, or whose
 // landmarks fail the quality checks, is not measured (exit 2).
@@ -21,11 +21,11 @@
 namespace sagitta::cli {
 namespace fs = std::filesystem;
 
-int runAnalyze(const std::vector<std::string>& args, Streams io) {
+int runAnalyse(const std::vector<std::string>& args, Streams io) {
   const Arguments arguments(args, {"out", "bundle", "device", "threads", "format", "pixel-spacing"}, {"help", "no-sc"});
   if (arguments.flag("help") || arguments.positional().size() != 1) {
     (arguments.flag("help") ? io.out : io.err)
-        << "usage: sagitta analyze IN.dcm|IN.png|IN.jpg --out DIR [--bundle B] [--device auto|cpu|cuda:N]\n"
+        << "usage: sagitta analyse IN.dcm|IN.png|IN.jpg --out DIR [--bundle B] [--device auto|cpu|cuda:N]\n"
            "                       [--threads N] [--format json|table] [--no-sc] [--pixel-spacing MM]\n"
            "  DICOM: writes DIR/<name>_sr.dcm, DIR/<name>_overlay.dcm and DIR/<name>_analysis.json;\n"
            "  PNG / JPEG / WebP (grey or colour; uncalibrated unless --pixel-spacing): writes\n"
@@ -54,7 +54,7 @@ int runAnalyze(const std::vector<std::string>& args, Streams io) {
   std::ofstream(jsonPath, std::ios::binary) << json << "\n";
   for (const auto& warning : radiograph.warnings) io.err << "warning: " << warning << "\n";
   if (!analysis.accepted) {
-    io.err << "sagitta analyze: " << input.string() << " is not measured\n";
+    io.err << "sagitta analyse: " << input.string() << " is not measured\n";
     for (const auto& reason : analysis.reasons) io.err << "  - " << reason << "\n";
     return kExitBadInput;
   }
