@@ -3,6 +3,9 @@
 # The test command of README.md (and of CI): install, configure, build, run every test.
 #   dev preset  : Debug, warnings as errors, all unit tests
 #   asan preset : AddressSanitizer + UBSan, all unit tests (skip with SAGITTA_SKIP_ASAN=1)
+#   tsan preset : ThreadSanitizer, the plugin's queue, forwarder and service tests (the threaded
+#                 code; LibTorch and libgomp are not instrumented: tests/tsan.supp)
+#                 (skip with SAGITTA_SKIP_TSAN=1)
 #   fuzz preset : clang libFuzzer targets (DICOM reader, landmarks JSON), 30 s each
 #                 (skip with SAGITTA_SKIP_FUZZ=1)
 # Every step decides: a failed configure or build fails the preset (its tests are not run), and
@@ -21,9 +24,12 @@ required_dev=(integration.orthanc integration.hardening integration.forwarding r
               phantom.dicom.dciodvfy realfilms.check model.accuracy-guard model.accuracy-guard.refuses-cpn-only)
 required_asan=(report.chain.dciodvfy-sr report.chain.pixelmed report.chain.dcmjs phantom.dicom.dciodvfy realfilms.check
                model.accuracy-guard)
+required_tsan=(AnalysisService.OurOwnOutputsAreNeverQueued AnalysisService.AFailedChangeLogReadIsRetriedNotLost
+               JobQueue.HostileTextIsDataAndConcurrentClaimsNeverShareAJob BoundedQueue.PushWaitsWhileFullAndCloseReleasesEveryone)
 required_fuzz=(fuzz.dicom_reader fuzz.landmarks_json)
 minimum_dev=200
 minimum_asan=195
+minimum_tsan=20
 minimum_fuzz=2
 
 summary=()
@@ -72,6 +78,9 @@ status=0
 run_preset dev "$minimum_dev" "${required_dev[@]}" || status=1
 if [ "${SAGITTA_SKIP_ASAN:-0}" != "1" ]; then
   run_preset asan "$minimum_asan" "${required_asan[@]}" || status=1
+fi
+if [ "${SAGITTA_SKIP_TSAN:-0}" != "1" ]; then
+  run_preset tsan "$minimum_tsan" "${required_tsan[@]}" || status=1
 fi
 if [ "${SAGITTA_SKIP_FUZZ:-0}" != "1" ]; then
   run_preset fuzz "$minimum_fuzz" "${required_fuzz[@]}" || status=1
