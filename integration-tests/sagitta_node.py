@@ -142,6 +142,20 @@ class OrthancNode:
         subprocess.run(["storescu", "-aet", calling, "-aec", self.aet, "127.0.0.1", str(self.dicom_port)] + list(files),
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
+    def stow(self, paths):
+        """DICOMweb STOW-RS of files (the orthanc-dicomweb plugin): one multipart/related request."""
+        boundary = "sagitta-stow-boundary"
+        body = b""
+        for path in paths:
+            with open(path, "rb") as f:
+                body += b"--" + boundary.encode() + b"\r\nContent-Type: application/dicom\r\n\r\n" + f.read() + b"\r\n"
+        body += b"--" + boundary.encode() + b"--\r\n"
+        req = urllib.request.Request(self.url + "/dicom-web/studies", data=body, method="POST", headers={
+            "Content-Type": 'multipart/related; type="application/dicom"; boundary=%s' % boundary,
+            "Accept": "application/dicom+json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())
+
     def instance_of(self, sop_instance_uid):
         found = self.post("/tools/lookup", sop_instance_uid.encode())
         for item in found:

@@ -14,7 +14,7 @@ import urllib.error
 import pydicom
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sagitta_node import OrthancNode, sop_instance_uid  # noqa: E402
+from sagitta_node import OrthancNode, make_studies, sop_instance_uid  # noqa: E402
 
 SAGITTA, PLUGIN, BUNDLE, WORK = sys.argv[1:5]
 # Real films (evaluation only, never copied here): the team's shared folder beside the checkout.
@@ -23,6 +23,8 @@ REALFILMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
 # whole-spine lateral (measured LL 136 deg) and a whole-spine AP film (measured LL 176 deg).
 REAL_NEGATIVES = ["spinesurge_photo_wholespine.jpeg", "neg_xiehe_ap_wholespine.jpg"]
 FAILURES = []
+# Debian's orthanc-dicomweb (scripts/setup.sh installs it): films also arrive by STOW-RS.
+DICOMWEB = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
 
 
 def check(condition, message):
@@ -109,7 +111,10 @@ def main():
     plain.store_scu([late])
     plain.stop()
 
-    node = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE, keep=True)
+    if not os.path.exists(DICOMWEB):
+        print("FAIL the DICOMweb plugin %s is missing (scripts/setup.sh installs orthanc-dicomweb)" % DICOMWEB)
+        return 1
+    node = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE, keep=True, plugins=[DICOMWEB])
     node.http_port, node.dicom_port = plain.http_port, plain.dicom_port
     node.start()
     try:
@@ -158,6 +163,21 @@ def main():
                       "the plugin to read the change log past our outputs")
         for kind in ("sr_instance", "sc_instance"):
             check(node.job_of(job[kind]) is None, "our %s is never queued, nor analysed" % kind[:2].upper())
+
+        # A film stored by DICOMweb STOW-RS (the DICOMweb plugin stores it as a plugin): routed
+        # like any film, analysed, and its SR and SC are still never queued.
+        stowed = make_studies(WORK, 1, "stow", [spine])[0]
+        answer = node.stow([stowed])
+        stowed_id = node.instance_of(sop_instance_uid(stowed))
+        check(stowed_id and "00081199" in answer, "a film is stored by STOW-RS (/dicom-web/studies)")
+        stow_job = node.finished_job(stowed_id, 180)
+        check(stow_job["state"] == "done" and stow_job["sr_instance"] and stow_job["sc_instance"],
+              "the STOW-RS film gets its SR and SC (%s %s)" % (stow_job["state"], stow_job["reason"][:100]))
+        last = node.get("/changes?last")["Last"]
+        node.wait_for(lambda: node.get("/sagitta/health")["change_log_read_to"] >= last, 30,
+                      "the plugin to read the change log past the STOW-RS film's outputs")
+        check(all(node.job_of(stow_job[k]) is None for k in ("sr_instance", "sc_instance")),
+              "... and its SR and SC are never queued")
 
         ct_id = node.instance_of(sop_instance_uid(ct))
         ct_job = node.finished_job(ct_id)

@@ -12,6 +12,8 @@ PACKAGES=(
   orthanc orthanc-dev libsqlite3-dev libboost-system-dev python3-numpy curl
   # JPEG 2000: Orthanc's GDCM decoder plugin (the fallback decoder) and gdcmconv for test files
   orthanc-gdcm libgdcm-tools
+  # DICOMweb (STOW-RS intake in the integration tests)
+  orthanc-dicomweb
   # DICOM tools used by tests (dcmdump, storescu) and validators (dciodvfy, DicomSRValidator)
   dcmtk dicom3tools pixelmed-apps python3-pydicom nodejs
   # tests and benchmarks; clang and its libFuzzer runtime for the fuzz preset

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/phantom/dicom_writer.hpp"
 #include "sagitta/phantom/generator.hpp"
@@ -62,7 +63,6 @@ class FakeStore : public InstanceStore {
     return files[instance];
   }
   InstanceFacts facts(const std::string& instance) override { return tags.at(instance); }
-  bool createdByPlugin(const std::string&) override { return false; }
   // Like Orthanc: the object gets the id of its identifiers, and a stored one is in the change log.
   StoredInstance store(const std::string& bytes) override {
     DcmInputBufferStream in;
@@ -394,6 +394,28 @@ TEST(AnalysisService, AFailedChangeLogReadIsRetriedNotLost) {
     return line.find("reading the change log failed") != std::string::npos;
   });
   EXPECT_EQ(failures, 1);  // logged once, not once a second
+}
+
+
+// The loop guard knows Sagitta's SR and SC by what they are, whoever stored them (another node,
+// a restart); anything else goes to the rules, here one that analyses everything.
+TEST(AnalysisService, SagittaOutputsAreKnownByWhatTheyAreNotByWhoStoredThem) {
+  Harness h("service-identity");
+  RoutingRule everything;
+  everything.name = "everything";
+  h.config.rules = {everything};
+  h.store.tags["their-sr"] = {{"Modality", "SR"}, {"SOPClassUID", dicom::kSrSopClass}, {"Manufacturer", dicom::kManufacturer}};
+  h.store.tags["their-sc"] = {{"Modality", "OT"}, {"SOPClassUID", dicom::kScSopClass}, {"Manufacturer", dicom::kManufacturer}};
+  h.store.tags["vendor-sr"] = {{"Modality", "SR"}, {"SOPClassUID", dicom::kSrSopClass}, {"Manufacturer", "Another vendor"}};
+  h.store.files["vendor-sr"] = std::string(300, '\0');
+  const auto jobs = h.run({"their-sr", "their-sc", "vendor-sr"});
+  ASSERT_EQ(jobs.size(), 3U);
+  for (const char* ours : {"their-sr", "their-sc"}) {
+    EXPECT_EQ(jobs.at(ours).state, JobState::Skipped) << ours;
+    EXPECT_EQ(jobs.at(ours).reason, "a Sagitta output (never analysed)") << ours;
+  }
+  EXPECT_EQ(jobs.at("vendor-sr").state, JobState::Failed);  // routed, then not an image
+  EXPECT_NE(jobs.at("vendor-sr").reason.find("cannot decode"), std::string::npos) << jobs.at("vendor-sr").reason;
 }
 
 }  // namespace

@@ -245,7 +245,6 @@ class ScriptedPacs : public InstanceStore {
   bool exists(const std::string&) override { return false; }
   std::optional<std::string> file(const std::string&, std::size_t) override { return std::nullopt; }
   InstanceFacts facts(const std::string&) override { return {}; }
-  bool createdByPlugin(const std::string&) override { return false; }
   StoredInstance store(const std::string&) override { return {}; }
   std::vector<std::string> seriesInstances(const std::string&) override { return {}; }
   ChangePage changes(std::int64_t, int) override { return {}; }

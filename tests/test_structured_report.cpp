@@ -16,6 +16,7 @@
 #include "sagitta/core/measurement_json.hpp"
 #include "sagitta/dicom/overlay.hpp"
 #include "sagitta/dicom/radiograph.hpp"
+#include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/phantom/dicom_writer.hpp"
 #include "sagitta/phantom/generator.hpp"
@@ -131,6 +132,11 @@ TEST_F(Report, ObjectsAreMadeInMemoryAsPart10Files) {
   EXPECT_EQ(sc.substr(128, 4), "DICM");
   const auto back = readRadiograph(sc.data(), sc.size());
   EXPECT_EQ(back.info.sopClassUid, UID_SecondaryCaptureImageStorage);
+  // Both are known as Sagitta's by what they are (the plugin's loop guard); the source is not.
+  EXPECT_TRUE(isSagittaOutput(attribute(srPath, DCM_Manufacturer), attribute(srPath, DCM_SOPClassUID)));
+  EXPECT_TRUE(isSagittaOutput(attribute(scPath, DCM_Manufacturer), attribute(scPath, DCM_SOPClassUID)));
+  EXPECT_FALSE(isSagittaOutput(kManufacturer, input_.source.sopClassUid));  // a film, whatever its manufacturer says
+  EXPECT_FALSE(isSagittaOutput("Another vendor", attribute(srPath, DCM_SOPClassUID)));
 }
 
 // The SC copies what the source says and invents nothing: its body part, its lossy history.

@@ -13,6 +13,7 @@
 #include "sagitta/core/fail_closed.hpp"
 #include "sagitta/core/measurement_json.hpp"
 #include "sagitta/dicom/errors.hpp"
+#include "sagitta/dicom/identity.hpp"
 #include "part10.hpp"
 
 namespace sagitta::dicom {
@@ -180,9 +181,9 @@ std::string overlayBytes(const ReportInput& in, const cv::Mat& display) {
   if (!s.bodyPartExamined.empty()) put(DCM_BodyPartExamined, s.bodyPartExamined);
   put(DCM_SeriesDescription, "Sagitta overlay");
   put(DCM_ConversionType, "WSD");
-  put(DCM_Manufacturer, "Sagitta project");
-  put(DCM_SecondaryCaptureDeviceManufacturer, "Sagitta project");
-  put(DCM_SecondaryCaptureDeviceManufacturerModelName, "sagitta");
+  put(DCM_Manufacturer, kManufacturer);
+  put(DCM_SecondaryCaptureDeviceManufacturer, kManufacturer);
+  put(DCM_SecondaryCaptureDeviceManufacturerModelName, kModelName);
   put(DCM_SecondaryCaptureDeviceSoftwareVersions, in.model.version.empty() ? "sagitta" : in.model.version);
   put(DCM_InstanceNumber, "1");
   put(DCM_PatientOrientation, s.patientOrientation);

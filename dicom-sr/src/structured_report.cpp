@@ -13,6 +13,7 @@
 #include "sagitta/core/measurement_json.hpp"
 #include "sagitta/core/uid.hpp"
 #include "sagitta/dicom/errors.hpp"
+#include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/report_codes.hpp"
 #include "part10.hpp"
 
@@ -191,7 +192,7 @@ std::string structuredReportBytes(const ReportInput& in) {
   auto& schemes = document.getCodingSchemeIdentification();
   check(schemes.addItem(std::string(kPrivateScheme)), "coding scheme");
   check(schemes.setCodingSchemeName(std::string(kPrivateSchemeName)), "coding scheme name");
-  check(schemes.setCodingSchemeResponsibleOrganization("Sagitta project"), "coding scheme organisation");
+  check(schemes.setCodingSchemeResponsibleOrganization(kManufacturer), "coding scheme organisation");
   check(schemes.setCodingSchemeUID(core::uidFromKey("sagitta/coding-scheme/99SAGITTA")), "coding scheme UID");
   if (!s.specificCharacterSet.empty()) document.setSpecificCharacterSet(s.specificCharacterSet, OFFalse);
   check(document.createNewSeriesInStudy(s.study.studyInstanceUid, OFFalse), "study");
@@ -209,8 +210,8 @@ std::string structuredReportBytes(const ReportInput& in) {
   document.setSeriesDescription("Sagitta sagittal spine measurements");
   document.setSeriesNumber("9901");
   document.setInstanceNumber("1");
-  document.setManufacturer("Sagitta project");
-  document.setManufacturerModelName("sagitta");
+  document.setManufacturer(kManufacturer);
+  document.setManufacturerModelName(kModelName);
   document.setSoftwareVersions(in.model.version.empty() ? "sagitta" : in.model.version);
   document.setCompletionFlagDescription("automated measurement - verify before clinical use");
   check(document.getCurrentRequestedProcedureEvidence().addItem(s.study.studyInstanceUid, s.seriesInstanceUid,

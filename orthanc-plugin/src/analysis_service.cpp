@@ -10,6 +10,7 @@
 
 #include "sagitta/core/errors.hpp"
 #include "sagitta/dicom/errors.hpp"
+#include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/overlay.hpp"
 #include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/models/analysis.hpp"
@@ -313,12 +314,17 @@ void AnalysisService::failed(const Job& job, const std::exception& error, bool t
 }
 
 std::optional<AnalysisService::Prepared> AnalysisService::prepare(const Job& job) {
-  if (store_.createdByPlugin(job.instance)) {
-    queue_->finish(job.id, JobState::Skipped, "created by a plugin (never analyse our own outputs)");
+  const auto facts = store_.facts(job.instance);
+  // Known by what it is, not by who stored it: a film a plugin stored (DICOMweb STOW-RS, a
+  // router) is routed like any other; an SR or SC of Sagitta's (ours after a restart, or
+  // another node's) never is.
+  const auto field = [&facts](const char* key) { return facts.count(key) ? facts.at(key) : std::string(); };
+  if (dicom::isSagittaOutput(field("Manufacturer"), field("SOPClassUID"))) {
+    queue_->finish(job.id, JobState::Skipped, "a Sagitta output (never analysed)");
     metrics_.count(Outcome::SkippedByRouting);
     return std::nullopt;
   }
-  const auto decision = router_.decide(store_.facts(job.instance));
+  const auto decision = router_.decide(facts);
   if (decision.action == RouteAction::Skip) {
     queue_->finish(job.id, JobState::Skipped, decision.reason);
     metrics_.count(Outcome::SkippedByRouting);

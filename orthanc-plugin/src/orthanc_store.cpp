@@ -70,18 +70,13 @@ InstanceFacts OrthancStore::facts(const std::string& instance) {
   InstanceFacts facts;
   const auto json = parse(*tags, "simplified-tags");
   for (const char* key : {"Modality", "SOPClassUID", "BodyPartExamined", "ViewPosition", "SeriesDescription",
-                          "ProtocolName", "Rows"}) {
+                          "ProtocolName", "Rows", "Manufacturer"}) {
     if (json.contains(key) && json.at(key).is_string()) facts[key] = json.at(key).get<std::string>();
   }
   for (const char* key : {"RemoteAET", "CalledAET"}) {
     if (const auto value = get("/instances/" + instance + "/metadata/" + key)) facts[key] = *value;
   }
   return facts;
-}
-
-bool OrthancStore::createdByPlugin(const std::string& instance) {
-  const auto origin = get("/instances/" + instance + "/metadata/Origin");
-  return origin && *origin == "Plugins";
 }
 
 StoredInstance OrthancStore::store(const std::string& bytes) {

@@ -15,7 +15,6 @@ class OrthancStore : public InstanceStore {
   bool exists(const std::string& instance) override;
   std::optional<std::string> file(const std::string& instance, std::size_t maxBytes) override;
   InstanceFacts facts(const std::string& instance) override;
-  bool createdByPlugin(const std::string& instance) override;
   StoredInstance store(const std::string& dicomBytes) override;
   std::vector<std::string> seriesInstances(const std::string& series) override;
   ChangePage changes(std::int64_t since, int limit) override;

@@ -58,7 +58,6 @@ class InstanceStore {
   // instance is not stored any more, std::runtime_error when the PACS cannot answer (transient).
   virtual std::optional<std::string> file(const std::string& instance, std::size_t maxBytes) = 0;
   virtual InstanceFacts facts(const std::string& instance) = 0;
-  virtual bool createdByPlugin(const std::string& instance) = 0;
   virtual StoredInstance store(const std::string& dicomBytes) = 0;
   virtual std::vector<std::string> seriesInstances(const std::string& series) = 0;
   virtual ChangePage changes(std::int64_t since, int limit) = 0;

@@ -24,8 +24,8 @@ struct RoutingRule {
 };
 
 // What a rule can read of an instance: DICOM keyword -> value ("Modality", "SOPClassUID",
-// "BodyPartExamined", "ViewPosition", "SeriesDescription", "ProtocolName", "Rows") plus the
-// association's "RemoteAET" and "CalledAET".
+// "BodyPartExamined", "ViewPosition", "SeriesDescription", "ProtocolName", "Rows"; the loop
+// guard reads "Manufacturer") plus the association's "RemoteAET" and "CalledAET".
 using InstanceFacts = std::map<std::string, std::string>;
 
 struct RouteDecision {
