@@ -16,6 +16,7 @@
 #include "sagitta/core/measurement_json.hpp"
 #include "sagitta/dicom/overlay.hpp"
 #include "sagitta/dicom/radiograph.hpp"
+#include "sagitta/core/landmark_catalogue.hpp"
 #include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/phantom/dicom_writer.hpp"
@@ -191,6 +192,61 @@ TEST_F(Report, OverlayIsAnRgbSecondaryCaptureOfAtMost2048Rows) {
   std::vector<cv::Mat> channels;
   cv::split(hsv, channels);
   EXPECT_GT(cv::countNonZero(channels[1] > 100), 2000);
+}
+
+
+// Nothing is cut off, whatever the film's size or aspect: a whole-spine film, a short wide crop,
+// a small film, a very tall one. The film is a flat grey here, so every drawn pixel shows; the
+// canvas keeps a margin of untouched panel colour on the right and at the bottom, and every
+// callout ends inside the film.
+TEST_F(Report, OverlayKeepsEveryLabelInsideAtAnyFilmShape) {
+  struct Shape {
+    double sx, sy;
+  };
+  for (const auto shape : {Shape{1.0, 1.0}, Shape{2.5, 0.5}, Shape{0.5, 0.4}, Shape{0.6, 3.0}, Shape{3.0, 3.0}}) {
+    SCOPED_TRACE(std::to_string(shape.sx) + " x " + std::to_string(shape.sy));
+    const int cols = static_cast<int>(radiograph_.display.cols * shape.sx);
+    const int rows = static_cast<int>(radiograph_.display.rows * shape.sy);
+    const cv::Mat flat(rows, cols, CV_8UC1, cv::Scalar(128));
+    ReportInput scaled = input_;
+    for (const auto& info : core::landmarkCatalogue()) {
+      if (!scaled.landmarks.landmarks.has(info.id)) continue;
+      auto p = scaled.landmarks.landmarks.at(info.id);
+      p.x *= shape.sx;
+      p.y *= shape.sy;
+      scaled.landmarks.landmarks.set(info.id, p);
+    }
+    const cv::Mat picture = renderOverlay(scaled, flat);
+    const double scale = std::min(1.0, static_cast<double>(kOverlayMaxRows) / rows);
+    const int filmCols = std::max(1, static_cast<int>(cols * scale));
+    const int filmRows = std::max(1, static_cast<int>(rows * scale));
+    ASSERT_GT(picture.cols, filmCols);
+    const int margin = 3;
+    const cv::Vec3b panel(24, 24, 24);
+    int bannerRows = 0;  // the banner spans the whole width
+    while (bannerRows < picture.rows && picture.at<cv::Vec3b>(bannerRows, picture.cols - 1) == cv::Vec3b(0, 0, 170)) {
+      ++bannerRows;
+    }
+    ASSERT_GT(bannerRows, 10);
+    for (int y = bannerRows; y < picture.rows; ++y) {
+      for (int x = picture.cols - margin; x < picture.cols; ++x) {
+        ASSERT_EQ(picture.at<cv::Vec3b>(y, x), panel) << "drawn at the right edge, row " << y;
+      }
+    }
+    for (int y = picture.rows - margin; y < picture.rows; ++y) {
+      for (int x = filmCols; x < picture.cols; ++x) ASSERT_EQ(picture.at<cv::Vec3b>(y, x), panel) << "drawn at the bottom";
+    }
+    // The legend needs its height: a film shorter than that gets panel colour below it.
+    EXPECT_GE(picture.rows, filmRows);
+    // Callouts stay in the film: its last columns are untouched grey below the banner, except
+    // where a construction line itself runs.
+    int touched = 0;
+    for (int y = bannerRows; y < filmRows; ++y) {
+      const auto v = picture.at<cv::Vec3b>(y, filmCols - 1);
+      touched += v != cv::Vec3b(128, 128, 128) ? 1 : 0;
+    }
+    EXPECT_LT(touched, filmRows / 20) << "labels reach the film's right edge";
+  }
 }
 
 }  // namespace

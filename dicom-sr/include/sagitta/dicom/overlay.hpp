@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The overlay Secondary Capture: the windowed source (at most 2048 rows), the landmarks
-// coloured by region, the spinal curve, each parameter's construction, and a legend panel with
-// values, units, the paper's means and reliability flags, under a "verify before clinical use"
-// banner. RGB, burned-in annotation, same patient and study, new series, deterministic UIDs.
+// coloured by region, the spinal curve, each parameter's construction with a label giving its
+// name and value, and a legend panel with values, units, the paper's means and SDs, each
+// abbreviation spelt out, and reliability flags, under a "verify before clinical use" banner.
+// RGB, burned-in annotation, same patient and study, new series, deterministic UIDs.
 #pragma once
 
 #include <string>
