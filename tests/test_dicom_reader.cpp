@@ -84,6 +84,16 @@ TEST_F(DicomReader, ReadsIdentifiersModulesAndCalibration) {
   EXPECT_EQ(r.display.rows, r.info.rows);
 }
 
+// The phantom's window is linear by omission (the DICOM default), not by a VOI LUT Function
+// attribute, which OHIF 3.13's Cornerstone3D cannot read (docs/CONFORMANCE.md).
+TEST_F(DicomReader, ThePhantomWindowIsLinearWithoutAVoiLutFunction) {
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile(source_.c_str()).good());
+  EXPECT_FALSE(file.getDataset()->tagExists(DCM_VOILUTFunction));
+  EXPECT_TRUE(file.getDataset()->tagExists(DCM_WindowCenter));
+  EXPECT_TRUE(file.getDataset()->tagExists(DCM_WindowWidth));
+}
+
 TEST_F(DicomReader, DisplayMatchesThePhantomsOwnWindowedView) {
   const Radiograph r = readRadiograph(source_);
   const cv::Mat expected = phantomCase_->windowed8();

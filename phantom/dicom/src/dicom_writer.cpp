@@ -112,7 +112,10 @@ void writeDicom(const PhantomCase& c, const std::string& path) {
   put(d, DCM_PresentationLUTShape, mono1 ? "INVERSE" : "IDENTITY");
   put(d, DCM_WindowCenter, ds(c.windowCenter));
   put(d, DCM_WindowWidth, ds(c.windowWidth));
-  put(d, DCM_VOILUTFunction, "LINEAR");
+  // No VOI LUT Function: absent means LINEAR (PS3.3 C.11.2.1.2), so the window reads the same.
+  // Written, "LINEAR" stops OHIF 3.13 from rendering the film: Cornerstone3D takes the first
+  // character of the value ("L") and throws "Invalid VOI LUT function" (cornerstone3D#2844),
+  // for any file that carries the attribute.
 
   // DX Anatomy Imaged, DX Positioning, Acquisition Context.
   put(d, DCM_ImageLaterality, "U");
