@@ -123,13 +123,31 @@ class FakeStore : public InstanceStore {
 
 constexpr const char* kCursor = "changes_cursor";
 
+// Polls until done() holds or the time is up; returns done() at the end.
+template <typename Condition>
+bool waitUntil(Condition done, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return done();
+}
+
 // The feed's first pull after a first start: the history so far is not analysed.
 void waitForFirstPull(AnalysisService& service) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!service.queue().setting(kCursor) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_TRUE(service.queue().setting(kCursor).has_value());
+  ASSERT_TRUE(waitUntil([&] { return service.queue().setting(kCursor).has_value(); }, 10));
+}
+
+std::string cursorOf(AnalysisService& service) { return service.queue().setting(kCursor).value_or(""); }
+
+// The latest job of an instance once it is done under the service's own bundle.
+std::optional<Job> doneUnderItsBundle(AnalysisService& service, const std::string& instance) {
+  std::optional<Job> job;
+  waitUntil(
+      [&] {
+        job = service.queue().latestForInstance(instance);
+        return job && job->bundle == service.bundleSha256() && job->state == JobState::Done;
+      },
+      120);
+  return job;
 }
 
 std::string phantomBytes(int index, const fs::path& dir) {
@@ -301,7 +319,6 @@ TEST(AnalysisService, RoutingAndUndecodableFilesEndWithTheirReason) {
   EXPECT_TRUE(h.store.stored.empty());
 }
 
-
 // The SR and SC the service stores come back through the change log, as in Orthanc: the feed
 // knows them as ours and queues nothing for them.
 TEST(AnalysisService, OurOwnOutputsAreNeverQueued) {
@@ -313,12 +330,8 @@ TEST(AnalysisService, OurOwnOutputsAreNeverQueued) {
   waitForFirstPull(service);
   h.store.arrive("film");
   service.onNewInstance();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (service.queue().setting(kCursor).value_or("") != "3" && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
   // The feed has read the film, its SR and its SC.
-  EXPECT_EQ(service.queue().setting(kCursor).value_or(""), "3");
+  EXPECT_TRUE(waitUntil([&] { return cursorOf(service) == "3"; }, 120)) << cursorOf(service);
   service.stop();
   ASSERT_EQ(h.store.log.size(), 3U);
   EXPECT_EQ(service.queue().latestForInstance("film")->state, JobState::Done);
@@ -343,21 +356,12 @@ TEST(AnalysisService, ANewModelAnalysesAnOldFilmOnlyOnRequest) {
   }
   AnalysisService service(h.config, h.store, h.log);
   service.start();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (service.queue().setting(kCursor).value_or("") != "1" && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(service.queue().setting(kCursor).value_or(""), "1");
+  EXPECT_TRUE(waitUntil([&] { return cursorOf(service) == "1"; }, 10)) << cursorOf(service);
   EXPECT_EQ(service.queue().count(std::nullopt), 1);  // no second automatic job
   EXPECT_TRUE(h.store.stored.empty());
   ASSERT_TRUE(service.request("film", false));        // asked for: analysed by the new bundle
   EXPECT_FALSE(service.request("film", false));       // once
-  std::optional<Job> job;
-  while (std::chrono::steady_clock::now() < deadline + std::chrono::seconds(110)) {
-    job = service.queue().latestForInstance("film");
-    if (job && job->bundle == service.bundleSha256() && job->state == JobState::Done) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const auto job = doneUnderItsBundle(service, "film");
   service.stop();
   ASSERT_TRUE(job.has_value());
   EXPECT_EQ(job->bundle, service.bundleSha256());
@@ -380,13 +384,7 @@ TEST(AnalysisService, AFailedChangeLogReadIsRetriedNotLost) {
   }
   h.store.arrive("film");
   service.onNewInstance();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  std::optional<Job> job;
-  while (std::chrono::steady_clock::now() < deadline) {
-    job = service.queue().latestForInstance("film");
-    if (job && job->state == JobState::Done) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const auto job = doneUnderItsBundle(service, "film");
   service.stop();
   ASSERT_TRUE(job.has_value());
   EXPECT_EQ(job->state, JobState::Done) << job->reason;
@@ -395,7 +393,6 @@ TEST(AnalysisService, AFailedChangeLogReadIsRetriedNotLost) {
   });
   EXPECT_EQ(failures, 1);  // logged once, not once a second
 }
-
 
 // The loop guard knows Sagitta's SR and SC by what they are, whoever stored them (another node,
 // a restart); anything else goes to the rules, here one that analyses everything.
