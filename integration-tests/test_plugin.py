@@ -164,6 +164,18 @@ def main():
         for kind in ("sr_instance", "sc_instance"):
             check(node.job_of(job[kind]) is None, "our %s is never queued, nor analysed" % kind[:2].upper())
 
+        # POST /sagitta/measure: the job's own landmarks give the job's own parameters (the same
+        # core engine); a body that is not a landmarks file is a 400 with the reason.
+        done = node.job_of(spine_id)
+        measured = node.post("/sagitta/measure", json.dumps(done["result"]["landmarks"]).encode())
+        same = all(measured["parameters"][k]["value"] == v["value"] for k, v in done["result"]["parameters"]["parameters"].items()
+                   if v["value"] is not None and k not in done["result"].get("withheld", []))
+        check(same and len(measured["parameters"]) == 18,
+              "POST /sagitta/measure on the job's landmarks gives the job's parameters (LL %s)"
+              % measured["parameters"]["LL"]["value"])
+        check(node.status_of("POST", "/sagitta/measure", b'{"landmarks": 3}') == 400
+              and node.status_of("GET", "/sagitta/measure") == 405, "a bad landmarks body is a 400, a GET a 405")
+
         # A film stored by DICOMweb STOW-RS (the DICOMweb plugin stores it as a plugin): routed
         # like any film, analysed, and its SR and SC are still never queued.
         stowed = make_studies(WORK, 1, "stow", [spine])[0]

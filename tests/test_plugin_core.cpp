@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The plugin's Orthanc-free parts: routing rules, configuration, the durable job queue.
+// The plugin's Orthanc-free parts: routing rules, configuration, the durable job queue, the
+// measurement endpoint.
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "sagitta/core/landmarks_json.hpp"
+#include "sagitta/core/measurement.hpp"
+#include "sagitta/core/measurement_json.hpp"
+#include "sagitta/phantom/generator.hpp"
 #include "sagitta/plugin/job_queue.hpp"
+#include "sagitta/plugin/measure_request.hpp"
 #include "sagitta/plugin/plugin_config.hpp"
 #include "sagitta/plugin/routing.hpp"
 #include "support/scratch.hpp"
@@ -183,6 +191,43 @@ TEST(JobQueue, UnwritableDatabaseIsAClearError) {
   } catch (const QueueError& e) {
     EXPECT_NE(std::string(e.what()).find("/proc/sagitta/jobs.db"), std::string::npos);
   }
+}
+
+
+// POST /sagitta/measure answers what the core engine measures on the same points, and a body
+// that is not a usable landmarks file with the reason (the REST handler makes it a 400).
+TEST(MeasureRequest, AnswersTheCoreMeasurementOrTheReasonItCannot) {
+  phantom::GeneratorOptions options;
+  options.rows = 900;
+  const auto truth = phantom::generateCase(515, 0, options).truth;
+  const auto body = core::landmarksToJson(truth);
+  const auto answer = nlohmann::json::parse(measureLandmarksJson(body));
+  const auto expected = nlohmann::json::parse(core::measurementToJson(core::measure(truth.landmarks, truth.image.calibration)));
+  EXPECT_EQ(answer, expected);
+  EXPECT_EQ(answer.at("parameters").size(), 18U);
+
+  // A point moved (a reviewer drags S1's anterior corner): the answer moves with it.
+  auto moved = nlohmann::json::parse(body);
+  for (auto& point : moved.at("landmarks")) {
+    if (point.at("id") == "S1_A") point.at("y") = point.at("y").get<double>() - 40.0;
+  }
+  const auto after = nlohmann::json::parse(measureLandmarksJson(moved.dump()));
+  EXPECT_NE(after.at("parameters").at("SS").at("value"), answer.at("parameters").at("SS").at("value"));
+
+  const auto refused = [](const std::string& text, const std::string& fragment) {
+    try {
+      measureLandmarksJson(text);
+      ADD_FAILURE() << "accepted: " << text.substr(0, 60);
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  refused("", "landmarks file");
+  refused("{not json", "JSON");
+  refused(std::string(kMaxMeasureBodyBytes + 1, ' '), "larger than");
+  auto unknown = nlohmann::json::parse(body);
+  unknown.at("landmarks")[0].at("id") = "L9_A";
+  refused(unknown.dump(), "L9_A");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "explorer_js.hpp"
 #include "orthanc_store.hpp"
 #include "sagitta/plugin/analysis_service.hpp"
+#include "sagitta/plugin/measure_request.hpp"
 #include "sagitta/plugin/plugin_config.hpp"
 #include "sagitta/version.hpp"
 
@@ -225,6 +226,15 @@ OrthancPluginErrorCode analyseInstance(OrthancPluginRestOutput* output, const ch
   });
 }
 
+OrthancPluginErrorCode measure(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Post, "POST", [&] {
+    const auto parameters =
+        sagitta::plugin::measureLandmarksJson(std::string_view(static_cast<const char*>(request->body), request->bodySize));
+    OrthancPluginAnswerBuffer(context, output, parameters.c_str(), static_cast<uint32_t>(parameters.size()),
+                              "application/json");
+  });
+}
+
 OrthancPluginErrorCode analyseSeries(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
   return handle(output, request, OrthancPluginHttpMethod_Post, "POST", [&] {
     const std::string id = request->groups[0];
@@ -273,6 +283,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/instances/([^/]+)/results", results);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/instances/([^/]+)/analyse", analyseInstance);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/series/([^/]+)/analyse", analyseSeries);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/measure", measure);
   OrthancPluginRegisterOnChangeCallback(c, onChange);
   try {
     char* text = OrthancPluginGetConfiguration(c);
