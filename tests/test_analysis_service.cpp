@@ -13,6 +13,9 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -51,6 +54,8 @@ class FakeStore : public InstanceStore {
   }
 
   int transientFileFailures = 0;  // the next reads of a file that fail as a REST error would
+  std::optional<ForeignFrame> foreign;  // what the PACS's own decoder gives; none: it cannot decode
+  std::atomic<int> decodeCalls{0};
 
   bool exists(const std::string& instance) override { return files.count(instance) > 0; }
   std::optional<std::string> file(const std::string& instance, std::size_t maxBytes) override {
@@ -107,6 +112,8 @@ class FakeStore : public InstanceStore {
     return static_cast<std::int64_t>(log.size());
   }
   std::optional<ForeignFrame> decodeFrame(const std::string&, std::string& why) override {
+    ++decodeCalls;
+    if (foreign) return foreign;
     why = "no decoder in the fake PACS";
     return std::nullopt;
   }
@@ -413,6 +420,136 @@ TEST(AnalysisService, SagittaOutputsAreKnownByWhatTheyAreNotByWhoStoredThem) {
   }
   EXPECT_EQ(jobs.at("vendor-sr").state, JobState::Failed);  // routed, then not an image
   EXPECT_NE(jobs.at("vendor-sr").reason.find("cannot decode"), std::string::npos) << jobs.at("vendor-sr").reason;
+}
+
+
+// A film in a transfer syntax DCMTK cannot decompress here: the same phantom with its pixel data
+// encapsulated as JPEG 2000 (a fragment nothing can read).
+std::string undecodableJpeg2000(const std::string& film, const fs::path& dir) {
+  const auto path = dir / "j2k.dcm";
+  std::ofstream(path, std::ios::binary) << film;
+  DcmFileFormat file;
+  EXPECT_TRUE(file.loadFile(path.string().c_str()).good());
+  DcmDataset& d = *file.getDataset();
+  d.findAndDeleteElement(DCM_PixelData);
+  auto* pixelData = new DcmPixelData(DCM_PixelData);
+  auto* sequence = new DcmPixelSequence(DCM_PixelSequenceTag);
+  sequence->insert(new DcmPixelItem(DCM_PixelItemTag));  // empty basic offset table
+  auto* fragment = new DcmPixelItem(DCM_PixelItemTag);
+  Uint8 bytes[16] = {0xFF, 0x4F, 0xFF, 0x51};
+  fragment->putUint8Array(bytes, sizeof bytes);
+  sequence->insert(fragment);
+  pixelData->putOriginalRepresentation(EXS_JPEG2000LosslessOnly, nullptr, sequence);
+  d.insert(pixelData, true);
+  EXPECT_TRUE(file.saveFile(path.string().c_str(), EXS_JPEG2000LosslessOnly).good());
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The decoder fallback: what DCMTK cannot decompress goes to the PACS's decoder (its frame, the
+// header from the file); when that cannot either, the job fails with both reasons; a file that is
+// broken (not a codec matter) never goes there.
+TEST(AnalysisService, WhatDcmtkCannotDecompressGoesToThePacsDecoder) {
+  Harness h("service-fallback");
+  const auto film = phantomBytes(7, h.dir);
+  h.store.files["j2k"] = undecodableJpeg2000(film, h.dir);
+  h.store.tags["j2k"] = kSpineLateral;
+  const auto original = dicom::readRadiograph(film.data(), film.size());
+  {
+    DcmInputBufferStream in;
+    in.setBuffer(film.data(), static_cast<offile_off_t>(film.size()));
+    in.setEos();
+    DcmFileFormat file;
+    file.transferInit();
+    ASSERT_TRUE(file.read(in).good());
+    file.transferEnd();
+    const Uint16* values = nullptr;
+    ASSERT_TRUE(file.getDataset()->findAndGetUint16Array(DCM_PixelData, values).good());
+    ForeignFrame frame;
+    frame.format = dicom::DecodedFrame::Format::Grey16;
+    frame.width = original.info.columns;
+    frame.height = original.info.rows;
+    frame.pitch = 2U * static_cast<std::size_t>(frame.width);
+    const auto* first = reinterpret_cast<const std::uint8_t*>(values);
+    frame.pixels.assign(first, first + frame.pitch * static_cast<std::size_t>(frame.height));
+    frame.decoder = "the fake PACS's decoder";
+    h.store.foreign = frame;
+  }
+  const auto decoded = h.run({"j2k"});
+  ASSERT_EQ(decoded.count("j2k"), 1U);
+  EXPECT_EQ(decoded.at("j2k").state, JobState::Done) << decoded.at("j2k").reason;
+  EXPECT_EQ(h.store.decodeCalls.load(), 1);
+  EXPECT_TRUE(std::any_of(h.logs.begin(), h.logs.end(), [](const std::string& line) {
+    return line.find("decoded by the fake PACS's decoder") != std::string::npos;
+  }));
+
+  Harness none("service-no-fallback");
+  none.store.files["j2k"] = h.store.files["j2k"];
+  none.store.tags["j2k"] = kSpineLateral;
+  none.store.files["broken"] = film.substr(0, film.size() / 2);  // truncated: DCMTK's own verdict
+  none.store.tags["broken"] = kSpineLateral;
+  const auto failed = none.run({"j2k", "broken"});
+  ASSERT_EQ(failed.size(), 2U);
+  EXPECT_EQ(failed.at("j2k").state, JobState::Failed);
+  EXPECT_NE(failed.at("j2k").reason.find("1.2.840.10008.1.2.4.90"), std::string::npos) << failed.at("j2k").reason;
+  EXPECT_NE(failed.at("j2k").reason.find("no decoder in the fake PACS"), std::string::npos) << failed.at("j2k").reason;
+  EXPECT_EQ(failed.at("broken").state, JobState::Failed);
+  EXPECT_EQ(failed.at("broken").reason.find("Orthanc's decoder"), std::string::npos) << failed.at("broken").reason;
+  EXPECT_EQ(none.store.decodeCalls.load(), 1);  // the JPEG 2000 only
+}
+
+// Instances stored while the plugin was down are read from the change log page by page (1000
+// a page) and all queued at the start, and the cursor ends at the last change.
+TEST(AnalysisService, ACatchUpReadsTheChangeLogPageByPage) {
+  Harness h("service-catch-up");
+  constexpr int kMissed = 1205;
+  for (int i = 0; i < kMissed; ++i) {
+    const auto id = "ct-" + std::to_string(i);
+    h.store.tags[id] = {{"Modality", "CT"}};  // skipped by routing: quick to finish
+    h.store.arrive(id);
+  }
+  JobQueue(h.config.database).setSetting(kCursor, "0");  // the plugin last read the log at its start
+  AnalysisService service(h.config, h.store, h.log);
+  service.start();
+  EXPECT_TRUE(waitUntil([&] { return cursorOf(service) == std::to_string(kMissed); }, 30)) << cursorOf(service);
+  EXPECT_TRUE(waitUntil([&] { return service.queue().count(JobState::Skipped) == kMissed; }, 120));
+  service.stop();
+  EXPECT_EQ(service.queue().count(std::nullopt), kMissed);
+  EXPECT_TRUE(std::any_of(h.logs.begin(), h.logs.end(), [](const std::string& line) {
+    return line.find("1205 instance(s) stored while the plugin was down queued") != std::string::npos;
+  }));
+}
+
+// Stopping with films decoded and waiting in memory: they go back to queued with their attempt
+// not counted, nothing is left running, and the next start analyses them.
+TEST(AnalysisService, AStopReleasesWhatWaitsInMemoryAndTheNextStartFinishesIt) {
+  Harness h("service-stop");
+  h.config.workers = 1;
+  h.config.memoryQueue = 1;
+  std::vector<std::string> films;
+  for (int i = 0; i < 4; ++i) {
+    films.push_back("film-" + std::to_string(i));
+    h.store.files[films.back()] = phantomBytes(10 + i, h.dir);
+    h.store.tags[films.back()] = kSpineLateral;
+  }
+  {
+    AnalysisService service(h.config, h.store, h.log);
+    service.start();
+    waitForFirstPull(service);
+    for (const auto& film : films) h.store.arrive(film);
+    service.onNewInstance();
+    // Stopped while the first film is analysed and the next waits decoded in memory.
+    EXPECT_TRUE(waitUntil([&] { return service.inMemory() >= 1; }, 60));
+    service.stop();
+    EXPECT_EQ(service.queue().count(JobState::Running), 0);
+    EXPECT_GE(service.queue().count(JobState::Queued), 2);
+    for (const auto& job : service.queue().list(JobState::Queued, 10, 0)) EXPECT_EQ(job.attempts, 0) << job.instance;
+  }
+  AnalysisService again(h.config, h.store, h.log);
+  again.start();
+  EXPECT_TRUE(waitUntil([&] { return again.queue().count(JobState::Done) == 4; }, 240));
+  again.stop();
+  for (const auto& film : films) EXPECT_EQ(again.queue().latestForInstance(film)->attempts, 1) << film;
 }
 
 }  // namespace
