@@ -12,10 +12,6 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
-#include <dcmtk/dcmdata/dcpixel.h>
-#include <dcmtk/dcmdata/dcpixseq.h>
-#include <dcmtk/dcmdata/dcpxitem.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -25,6 +21,7 @@
 #include "sagitta/phantom/dicom_writer.hpp"
 #include "sagitta/phantom/generator.hpp"
 #include "sagitta/plugin/analysis_service.hpp"
+#include "support/dicom_edit.hpp"
 #include "support/scratch.hpp"
 
 namespace sagitta::plugin {
@@ -70,14 +67,9 @@ class FakeStore : public InstanceStore {
   InstanceFacts facts(const std::string& instance) override { return tags.at(instance); }
   // Like Orthanc: the object gets the id of its identifiers, and a stored one is in the change log.
   StoredInstance store(const std::string& bytes) override {
-    DcmInputBufferStream in;
-    in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-    in.setEos();
-    DcmFileFormat file;
-    file.transferInit();
-    EXPECT_TRUE(file.read(in).good());
-    file.transferEnd();
-    DcmDataset& d = *file.getDataset();
+    const auto file = testing::readPart10(bytes);
+    EXPECT_NE(file, nullptr);
+    DcmDataset& d = *file->getDataset();
     OFString patient, study, series, sop;
     d.findAndGetOFString(DCM_PatientID, patient);
     d.findAndGetOFString(DCM_StudyInstanceUID, study);
@@ -430,17 +422,7 @@ std::string undecodableJpeg2000(const std::string& film, const fs::path& dir) {
   std::ofstream(path, std::ios::binary) << film;
   DcmFileFormat file;
   EXPECT_TRUE(file.loadFile(path.string().c_str()).good());
-  DcmDataset& d = *file.getDataset();
-  d.findAndDeleteElement(DCM_PixelData);
-  auto* pixelData = new DcmPixelData(DCM_PixelData);
-  auto* sequence = new DcmPixelSequence(DCM_PixelSequenceTag);
-  sequence->insert(new DcmPixelItem(DCM_PixelItemTag));  // empty basic offset table
-  auto* fragment = new DcmPixelItem(DCM_PixelItemTag);
-  Uint8 bytes[16] = {0xFF, 0x4F, 0xFF, 0x51};
-  fragment->putUint8Array(bytes, sizeof bytes);
-  sequence->insert(fragment);
-  pixelData->putOriginalRepresentation(EXS_JPEG2000LosslessOnly, nullptr, sequence);
-  d.insert(pixelData, true);
+  testing::encapsulateAsUndecodableJpeg2000(*file.getDataset());
   EXPECT_TRUE(file.saveFile(path.string().c_str(), EXS_JPEG2000LosslessOnly).good());
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -456,15 +438,10 @@ TEST(AnalysisService, WhatDcmtkCannotDecompressGoesToThePacsDecoder) {
   h.store.tags["j2k"] = kSpineLateral;
   const auto original = dicom::readRadiograph(film.data(), film.size());
   {
-    DcmInputBufferStream in;
-    in.setBuffer(film.data(), static_cast<offile_off_t>(film.size()));
-    in.setEos();
-    DcmFileFormat file;
-    file.transferInit();
-    ASSERT_TRUE(file.read(in).good());
-    file.transferEnd();
+    const auto file = testing::readPart10(film);
+    ASSERT_NE(file, nullptr);
     const Uint16* values = nullptr;
-    ASSERT_TRUE(file.getDataset()->findAndGetUint16Array(DCM_PixelData, values).good());
+    ASSERT_TRUE(file->getDataset()->findAndGetUint16Array(DCM_PixelData, values).good());
     ForeignFrame frame;
     frame.format = dicom::DecodedFrame::Format::Grey16;
     frame.width = original.info.columns;

@@ -12,9 +12,6 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
-#include <dcmtk/dcmdata/dcpixel.h>
-#include <dcmtk/dcmdata/dcpixseq.h>
-#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
@@ -23,6 +20,7 @@
 #include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/phantom/dicom_writer.hpp"
 #include "sagitta/phantom/generator.hpp"
+#include "support/dicom_edit.hpp"
 
 namespace sagitta::dicom {
 namespace {
@@ -169,16 +167,7 @@ TEST_F(DicomReader, Jpeg2000IsUnsupportedWithItsUid) {
   DcmFileFormat file;
   ASSERT_TRUE(file.loadFile(source_.c_str()).good());
   DcmDataset& d = *file.getDataset();
-  d.findAndDeleteElement(DCM_PixelData);
-  auto* pixelData = new DcmPixelData(DCM_PixelData);
-  auto* sequence = new DcmPixelSequence(DCM_PixelSequenceTag);
-  sequence->insert(new DcmPixelItem(DCM_PixelItemTag));  // empty basic offset table
-  auto* fragment = new DcmPixelItem(DCM_PixelItemTag);
-  Uint8 bytes[16] = {0xFF, 0x4F, 0xFF, 0x51};
-  fragment->putUint8Array(bytes, sizeof bytes);
-  sequence->insert(fragment);
-  pixelData->putOriginalRepresentation(EXS_JPEG2000LosslessOnly, nullptr, sequence);
-  d.insert(pixelData, true);
+  sagitta::testing::encapsulateAsUndecodableJpeg2000(d);
   const auto path = (dir_ / "j2k.dcm").string();
   ASSERT_TRUE(file.saveFile(path.c_str(), EXS_JPEG2000LosslessOnly).good());
   try {

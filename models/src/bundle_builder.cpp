@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -102,9 +101,7 @@ BuiltBundle buildBundle(const BundleBuildOptions& options, std::ostream& log) {
     refiner->passes = options.refinerPasses;
     if (refiner->passes < 1 || refiner->passes > 4) throw core::InvalidInput("the refiner passes must be 1 to 4");
   }
-  std::ostringstream dataLog;
-  const auto data = loadTrainingData(runs[0].config, dataLog, true);
-  log << dataLog.str();
+  const auto data = loadTrainingData(runs[0].config, log, true);
 
   // Score every member and the average on the validation data.
   std::vector<std::vector<torch::Tensor>> coordinates;

@@ -270,34 +270,30 @@ auto JobQueue::withRoom(Write write) -> decltype(write()) {
   }
 }
 
-std::int64_t JobQueue::pruneOldest(std::int64_t count) {
+std::int64_t JobQueue::deleteFinished(double before, std::int64_t limit, double outcomesBefore) {
   Transaction transaction(db_);
   const std::string jobs = std::string("(") + kPrunable + ")";
   for (const char* table : {"forwards WHERE job_id", "jobs WHERE id"}) {
     Statement s(db_, (std::string("DELETE FROM ") + table + " IN " + jobs).c_str());
-    s.bind(1, now()).bind(2, count).step();
+    s.bind(1, before).bind(2, limit).step();
   }
   const auto deleted = static_cast<std::int64_t>(sqlite3_changes(db_));
   Statement outcomes(db_, "DELETE FROM pacs_jobs WHERE at < ?");
-  outcomes.bind(1, now() - kOutcomeSeconds).step();
+  outcomes.bind(1, outcomesBefore).step();
   transaction.commit();
+  return deleted;
+}
+
+std::int64_t JobQueue::pruneOldest(std::int64_t count) {
+  const double t = now();
+  const auto deleted = deleteFinished(t, count, t - kOutcomeSeconds);
   prunedForRoom_ += deleted;
   return deleted;
 }
 
 std::int64_t JobQueue::prune(double before) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  Transaction transaction(db_);
-  const std::string jobs = std::string("(") + kPrunable + ")";
-  for (const char* table : {"forwards WHERE job_id", "jobs WHERE id"}) {
-    Statement s(db_, (std::string("DELETE FROM ") + table + " IN " + jobs).c_str());
-    s.bind(1, before).bind(2, std::int64_t{-1}).step();  // LIMIT -1: no limit
-  }
-  const auto deleted = static_cast<std::int64_t>(sqlite3_changes(db_));
-  Statement outcomes(db_, "DELETE FROM pacs_jobs WHERE at < ?");
-  outcomes.bind(1, std::min(before, now() - kOutcomeSeconds)).step();
-  transaction.commit();
-  return deleted;
+  return deleteFinished(before, -1, std::min(before, now() - kOutcomeSeconds));  // LIMIT -1: no limit
 }
 
 std::int64_t JobQueue::prunedForRoom() {

@@ -143,6 +143,9 @@ class JobQueue {
   template <typename Write>
   auto withRoom(Write write) -> decltype(write());
   std::int64_t pruneOldest(std::int64_t count);  // mutex held
+  // One transaction: at most `limit` (-1: all) finished jobs updated before `before` with no send
+  // left to do, their forwards, and the job outcomes recorded before `outcomesBefore`. Mutex held.
+  std::int64_t deleteFinished(double before, std::int64_t limit, double outcomesBefore);
   void finishLocked(std::int64_t id, JobState state, const std::string& reason, const JobOutputs& outputs);
   std::int64_t prunedForRoom_ = 0;
   std::mutex mutex_;
