@@ -127,7 +127,9 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
     const std::string unitText(core::unitSymbol(info.unit, calibrated));
     rows.push_back({std::string(info.key),
                     value.value ? fixed(core::roundForDisplay(*value.value, info.unit), decimals) + " " + unitText
-                                : std::string(core::isWithheld(value) ? "withheld" : "n/a"),
+                                : std::string(core::isWithheld(value)            ? "withheld"
+                                              : core::isOutsideFieldOfView(value) ? "off film"
+                                                                                  : "n/a"),
                     fixed(info.paperMean, decimals) + " +/- " + fixed(info.paperSd, decimals), shortName(info.name),
                     parameterColour(index++), value.value.has_value(), !value.warnings.empty()});
   }
@@ -156,6 +158,9 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
   footer.push_back({"! quality warning (details in the SR)", kWarning});
   if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.value == "withheld"; })) {
     footer.push_back({"withheld: a check failed (reason in the SR)", kGrey});
+  }
+  if (std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.value == "off film"; })) {
+    footer.push_back({"off film: its landmarks are not in the field of view", kGrey});
   }
   footer.push_back({"deg degrees, mm millimetres, px pixels (uncalibrated)", kGrey});
   int panelWidth = nameX + nameWidth + text.size(" !").width;

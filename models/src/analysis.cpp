@@ -27,6 +27,22 @@ FailClosedMeasurement measureFailClosed(const core::LandmarkSet& landmarks, cons
   return result;
 }
 
+void markOutsideFieldOfView(core::Measurement& m, const Prediction& p) {
+  if (!p.hasPresence) return;
+  for (auto& value : m.parameters) {
+    if (value.value) continue;
+    std::string absent;
+    bool onlyAbsent = true, anyMissing = false;
+    for (const auto id : core::parameterInfo(value.id).landmarks) {
+      if (p.landmarks.has(id)) continue;
+      anyMissing = true;
+      if (p.presence[core::indexOf(id)] >= kPresentProbability) onlyAbsent = false;
+      absent += (absent.empty() ? "" : ", ") + std::string(core::landmarkKey(id));
+    }
+    if (anyMissing && onlyAbsent) value.reason = std::string(core::kOutsideFieldOfViewPrefix) + absent + " not on the film";
+  }
+}
+
 Analysis analyse(InferenceEngine& engine, const dicom::Radiograph& radiograph) {
   using Clock = std::chrono::steady_clock;
   Analysis a;
@@ -52,6 +68,7 @@ Analysis analyse(InferenceEngine& engine, const dicom::Radiograph& radiograph) {
     return a;
   }
   a.report.measurement = decision.measurement;
+  markOutsideFieldOfView(a.report.measurement, a.prediction);
   a.withheld = decision.withheld;
   return a;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "sagitta/models/bundle.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -25,9 +26,11 @@ std::string readFile(const fs::path& path) {
 }
 
 Json networkJson(const NetworkConfig& n) {
-  return Json{{"base_channels", n.baseChannels}, {"pyramid_channels", n.pyramidChannels},
-              {"blocks_per_stage", n.blocksPerStage}, {"input_height", n.inputHeight},
-              {"input_width", n.inputWidth}, {"landmarks", n.landmarks}};
+  Json j{{"base_channels", n.baseChannels}, {"pyramid_channels", n.pyramidChannels},
+         {"blocks_per_stage", n.blocksPerStage}, {"input_height", n.inputHeight},
+         {"input_width", n.inputWidth}, {"landmarks", n.landmarks}};
+  if (n.presence) j["presence"] = true;  // absent in format 4 bundles: no presence head
+  return j;
 }
 
 NetworkConfig networkFromJson(const Json& j) {
@@ -38,6 +41,7 @@ NetworkConfig networkFromJson(const Json& j) {
   n.inputHeight = j.at("input_height").get<int64_t>();
   n.inputWidth = j.at("input_width").get<int64_t>();
   n.landmarks = j.at("landmarks").get<int64_t>();
+  n.presence = j.value("presence", false);
   if (n.baseChannels < 1 || n.baseChannels > 512 || n.pyramidChannels < 1 || n.pyramidChannels > 1024 ||
       n.blocksPerStage < 0 || n.blocksPerStage > 16 || n.inputHeight < 32 || n.inputWidth < 32 ||
       n.inputHeight > 4096 || n.inputWidth > 4096 || n.inputHeight % 32 != 0 || n.inputWidth % 32 != 0) {
@@ -47,11 +51,13 @@ NetworkConfig networkFromJson(const Json& j) {
 }
 
 Json refinerJson(const BundleRefiner& r) {
-  return Json{{"name", r.name}, {"file", r.file}, {"sha256", r.sha256}, {"heatmap_target", r.heatmapTarget},
+  Json j{{"name", r.name}, {"file", r.file}, {"sha256", r.sha256}, {"heatmap_target", r.heatmapTarget},
               {"passes", r.passes},
               {"network", {{"patch_size", r.network.patchSize}, {"field_input_px", r.network.fieldInputPx},
                            {"base_channels", r.network.baseChannels}, {"pyramid_channels", r.network.pyramidChannels},
                            {"hip_field_scale", r.network.hipFieldScale}, {"landmarks", r.network.landmarks}}}};
+  if (!r.network.referencePitchInputPx.empty()) j["network"]["reference_pitch_input_px"] = r.network.referencePitchInputPx;
+  return j;
 }
 
 BundleRefiner refinerFromJson(const Json& j) {
@@ -69,6 +75,14 @@ BundleRefiner refinerFromJson(const Json& j) {
   r.network.pyramidChannels = n.at("pyramid_channels").get<int64_t>();
   r.network.landmarks = n.at("landmarks").get<int64_t>();
   r.network.hipFieldScale = n.value("hip_field_scale", 1.0);  // format 3 refiners: one field for all
+  if (n.contains("reference_pitch_input_px")) {
+    r.network.referencePitchInputPx = n.at("reference_pitch_input_px").get<std::vector<double>>();
+    if (r.network.referencePitchInputPx.size() != core::bodyCentres().size() - 1 ||
+        std::any_of(r.network.referencePitchInputPx.begin(), r.network.referencePitchInputPx.end(),
+                    [](double v) { return !(v > 0.0 && v < 1e4); })) {
+      throw BundleError("the refiner's reference_pitch_input_px must be 22 positive distances");
+    }
+  }
   if (r.network.patchSize < 16 || r.network.patchSize > 512 || r.network.patchSize % 8 != 0 ||
       !(r.network.fieldInputPx >= 1.0 && r.network.fieldInputPx <= 1024.0) || r.network.baseChannels < 1 ||
       r.network.baseChannels > 512 || r.network.pyramidChannels < 1 || r.network.pyramidChannels > 1024 ||

@@ -57,6 +57,28 @@ std::string runFile(const fs::path& path) {
 
 }  // namespace
 
+std::vector<double> referencePitches(const PhantomSource& source, int h, int w) {
+  const auto films = generatePhantomImages(source, h, w, 2);
+  const auto& centres = core::bodyCentres();
+  std::vector<double> sum(centres.size() - 1, 0.0);
+  std::vector<int> count(centres.size() - 1, 0);
+  for (const auto& film : films) {
+    const double toInput = std::min(static_cast<double>(h) / film.grey8.rows, static_cast<double>(w) / film.grey8.cols);
+    for (std::size_t i = 0; i + 1 < centres.size(); ++i) {
+      const auto& a = film.landmarks.get(centres[i]);
+      const auto& b = film.landmarks.get(centres[i + 1]);
+      if (!a || !b) continue;
+      sum[i] += std::hypot(a->x - b->x, a->y - b->y) * toInput;
+      ++count[i];
+    }
+  }
+  for (std::size_t i = 0; i < sum.size(); ++i) {
+    if (count[i] == 0) throw core::InvalidInput("no whole validation film to measure the refiner's reference pitch");
+    sum[i] /= count[i];
+  }
+  return sum;
+}
+
 BuiltBundle buildBundle(const BundleBuildOptions& options, std::ostream& log) {
   if (options.members.empty() || options.members.size() > 2) throw core::InvalidInput("a bundle has one or two members");
   const auto& folders = options.members;
@@ -153,6 +175,11 @@ BuiltBundle buildBundle(const BundleBuildOptions& options, std::ostream& log) {
     fs::copy_file(refiner->folder / "best.pt", out / file, fs::copy_options::overwrite_existing);
     manifest.refiner = BundleRefiner{refiner->config.name, file, "", refiner->config.refiner,
                                              heatmapTargetKey(refiner->config.target), refiner->passes};
+    if (runs[0].config.fieldsOfView.anyCut() && runs[0].config.phantom) {
+      // Members that read partial films need the refiner's trained scale (refiner_config.hpp).
+      manifest.refiner->network.referencePitchInputPx = referencePitches(runs[0].config.phantom->validation, h, w);
+      log << "refiner reference pitches from " << runs[0].config.phantom->validation.count << " whole validation films\n";
+    }
     training["refiner"] = OrderedJson{{"name", refiner->config.name},
                                {"command", "sagitta train --config models/training/" + refiner->config.name + ".json"},
                                {"config", refiner->configJson},
@@ -186,12 +213,27 @@ BuiltBundle buildBundle(const BundleBuildOptions& options, std::ostream& log) {
     calibrations.push_back(core::Calibration::fromSpacing(core::CalibrationKind::PixelSpacing, image.rowSpacingMm,
                                                           image.columnSpacingMm));
   }
-  std::vector<double> spreads;
-  for (const auto& p : engine.predictBatch(images, calibrations)) spreads.push_back(p.medianSpreadInputPx);
+  std::vector<double> spreads, spans;
+  for (const auto& p : engine.predictBatch(images, calibrations)) {
+    spreads.push_back(p.medianSpreadInputPx);
+    std::vector<double> ys;
+    for (const auto id : core::bodyCentres()) {
+      if (const auto& c = p.landmarks.get(id)) ys.push_back(c->y);
+    }
+    const auto& image = images[spreads.size() - 1];
+    if (ys.size() >= 2) spans.push_back((ys.back() - ys.front()) / std::max(1, image.rows));
+  }
   const double p99 = quantile(spreads, 0.99), top = quantile(spreads, 1.0);
   manifest.gate.maxMedianSpreadPx = std::max(2.0 * p99, top + 1.0);
   metrics["gate_calibration"] = {{"median_spread_px_median", median(spreads)}, {"median_spread_px_p99", p99},
                                  {"median_spread_px_max", top}};
+  if (runs[0].config.fieldsOfView.anyCut()) {
+    // Partial films are neither long nor spanned by a whole spine: a detector in landscape is
+    // 0.8 as tall as wide, and the span bound is half the smallest seen on the cut validation films.
+    manifest.gate.minAspect = 0.75;
+    manifest.gate.minSpanFraction = 0.5 * quantile(spans, 0.01);
+    metrics["gate_calibration"]["span_fraction_p01"] = quantile(spans, 0.01);
+  }
   manifest.metricsJson = metrics.dump();
   const auto sha = writeBundle(out.string(), manifest);
   return {sha, metrics.at("kept").get<std::string>(), manifest.metricsJson};

@@ -24,7 +24,9 @@ std::string resolveConfigPath(const std::string& baseFolder, const std::string& 
 std::string readOutput(Section& top, const std::string& baseFolder);
 
 // The "loss" section (finished here).
-void readLossSection(Section& top, WingParameters& wing, HeatmapTarget& target, double& targetSigma, double& jsWeight);
+// presenceWeight: where the caller has a presence output (the CPN), loss.presence_weight.
+void readLossSection(Section& top, WingParameters& wing, HeatmapTarget& target, double& targetSigma, double& jsWeight,
+                     double* presenceWeight = nullptr);
 
 // The "data" section (required; finished here): phantom and / or folder.
 void readDataSection(Section& top, const std::string& baseFolder, std::optional<PhantomData>& phantom,

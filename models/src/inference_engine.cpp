@@ -66,13 +66,21 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
     std::vector<torch::Tensor> inputs;
     for (auto i = start; i < end; ++i) inputs.push_back(makeInput(images[i], h, w));
     const auto x = torch::stack(inputs).to(state_->device);
-    torch::Tensor coordinates, variance;
+    torch::Tensor coordinates, variance, presence;
     std::vector<torch::Tensor> memberCoordinates;
+    bool everyMemberHasPresence = true;
     for (auto& network : state_->bundle.networks) {
       const auto out = network->forward(x);
       memberCoordinates.push_back(out.stage2.coordinates);
       const auto v = dsntVariance(out.stage2);
       variance = variance.defined() ? variance + v : v;
+      if (!out.presenceLogits.defined()) everyMemberHasPresence = false;
+      else presence = presence.defined() ? presence + torch::sigmoid(out.presenceLogits) : torch::sigmoid(out.presenceLogits);
+    }
+    if (everyMemberHasPresence && presence.defined()) {
+      presence = (presence / static_cast<double>(memberCoordinates.size())).to(torch::kCPU).to(torch::kDouble).contiguous();
+    } else {
+      presence = torch::Tensor();
     }
     const auto stacked = torch::stack(memberCoordinates);  // [M, B, K, 2]
     coordinates = stacked.mean(0);
@@ -86,6 +94,15 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
       const auto geometry = InputGeometry::fit(images[i].size(), h, w);
       Prediction p;
       p.landmarks = toLandmarks(coordinates[b], geometry);
+      if (presence.defined()) {
+        p.hasPresence = true;
+        const auto* q = presence[b].data_ptr<double>();
+        for (const auto& info : core::landmarkCatalogue()) {
+          const auto k = core::indexOf(info.id);
+          p.presence[k] = q[k];
+          if (q[k] < kPresentProbability) p.landmarks.erase(info.id);
+        }
+      }
       const auto* v = variance[b].data_ptr<double>();
       std::vector<double> inputSpread;
       for (const auto& info : core::landmarkCatalogue()) {
@@ -93,7 +110,7 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
         // Normalised variance -> input pixels: x spans W / 2 per unit, y spans H / 2.
         const double sx = std::sqrt(v[2 * k]) * w / 2.0, sy = std::sqrt(v[2 * k + 1]) * h / 2.0;
         const double spread = std::sqrt(0.5 * (sx * sx + sy * sy));
-        inputSpread.push_back(spread);
+        if (p.landmarks.has(info.id)) inputSpread.push_back(spread);  // the gate reads what is on the film
         p.spreadPx[k] = spread / geometry.scale;
       }
       // The gate's confidence stays the CPN's: its threshold is calibrated on the CPN's spread.
@@ -107,8 +124,16 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
       std::vector<core::LandmarkSet> found;
       for (const auto& p : chunk) found.push_back(p.landmarks);
       std::vector<std::array<double, core::kLandmarkCount>> spreads;
+      // A film that shows the spine larger than the whole-spine films of training gets wider patches.
+      std::vector<double> scales;
+      for (std::size_t n = 0; n < chunk.size(); ++n) {
+        const double s = anatomicalScale(found[n], sources[n].rows, sources[n].cols, h, w,
+                                         state_->bundle.manifest.refiner->network.referencePitchInputPx);
+        scales.push_back(std::abs(std::log(s)) > std::log(kRefinerScaleTolerance) ? std::clamp(s, 0.25, 6.0) : 1.0);
+        chunk[n].refinerFieldScale = scales.back();
+      }
       for (int pass = 0; pass < state_->bundle.manifest.refiner->passes; ++pass) {
-        found = refineLandmarks(*state_->bundle.refiner, sources, found, h, w, state_->device, &spreads);
+        found = refineLandmarks(*state_->bundle.refiner, sources, found, h, w, state_->device, &spreads, &scales);
       }
       for (std::size_t n = 0; n < chunk.size(); ++n) {
         chunk[n].landmarks = found[n];
@@ -121,6 +146,7 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
       if (cal.calibrated()) {
         const double mmPerPx = std::sqrt(0.5 * (cal.columnSpacingMm * cal.columnSpacingMm + cal.rowSpacingMm * cal.rowSpacingMm));
         for (const auto& info : core::landmarkCatalogue()) {
+          if (!p.landmarks.has(info.id)) continue;
           auto l = *p.landmarks.get(info.id);
           l.sigmaMm = p.spreadPx[core::indexOf(info.id)] * mmPerPx;
           p.landmarks.set(info.id, l);
@@ -133,8 +159,14 @@ std::vector<Prediction> InferenceEngine::predictBatch(const std::vector<cv::Mat>
   return predictions;
 }
 
+std::size_t Prediction::presentCount() const { return landmarks.size(); }
+
 GateVerdict judge(const cv::Mat& grey8, const Prediction& p, const GateThresholds& t) {
   GateVerdict verdict;
+  if (p.hasPresence && p.presentCount() < kMinPresentLandmarks) {
+    verdict.reasons.push_back("too little of a spine on the film: the network finds " + std::to_string(p.presentCount()) +
+                              " of the 45 landmarks, below " + std::to_string(kMinPresentLandmarks));
+  }
   const double aspect = static_cast<double>(grey8.rows) / std::max(1, grey8.cols);
   if (aspect < t.minAspect) {
     verdict.reasons.push_back("not a long-length film: rows / columns = " + fixed(aspect, 2) + ", below " + fixed(t.minAspect, 2));
@@ -154,21 +186,27 @@ GateVerdict judge(const cv::Mat& grey8, const Prediction& p, const GateThreshold
     verdict.reasons.push_back("the network is not confident: median heatmap spread " + fixed(p.medianSpreadInputPx, 1) +
                               " px above " + fixed(t.maxMedianSpreadPx, 1) + " px");
   }
-  // The 23 vertebral centres C2..L5 of an upright lateral run down the film, in order.
+  // The vertebral centres C2..L5 on the film run down it, in order.
   std::vector<double> ys;
-  for (auto id = core::LandmarkId::C2_C; id <= core::LandmarkId::L5_C;
-       id = static_cast<core::LandmarkId>(static_cast<int>(id) + 1)) {
-    ys.push_back(p.landmarks.get(id)->y);
+  for (const auto id : core::bodyCentres()) {
+    if (const auto& c = p.landmarks.get(id)) ys.push_back(c->y);
+  }
+  if (ys.size() < 2) {
+    verdict.reasons.push_back("fewer than two vertebral centres found on the film");
+    verdict.accepted = false;
+    return verdict;
   }
   int inversions = 0;
   for (std::size_t i = 1; i < ys.size(); ++i) inversions += ys[i] <= ys[i - 1] ? 1 : 0;
-  if (inversions > 2) {
+  // Two of the 22 steps of a whole spine, and as large a share of the steps of a partial one.
+  const int allowed = static_cast<int>(2 * (ys.size() - 1) / 22);
+  if (inversions > allowed) {
     verdict.reasons.push_back("vertebral centres out of order (" + std::to_string(inversions) + " of " +
                               std::to_string(ys.size() - 1) + " steps go up)");
   }
   const double span = (ys.back() - ys.front()) / std::max(1, grey8.rows);
   if (span < t.minSpanFraction) {
-    verdict.reasons.push_back("the spine found spans " + fixed(100.0 * span, 0) + "% of the film height, below " +
+    verdict.reasons.push_back("the vertebrae found span " + fixed(100.0 * span, 0) + "% of the film height, below " +
                               fixed(100.0 * t.minSpanFraction, 0) + "%");
   }
   verdict.accepted = verdict.reasons.empty();

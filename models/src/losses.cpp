@@ -95,6 +95,10 @@ LossTerms landmarkLoss(const torch::Tensor& stage1Logits, const torch::Tensor& s
   return terms;
 }
 
+torch::Tensor presenceLoss(const torch::Tensor& logits, const torch::Tensor& present) {
+  return torch::binary_cross_entropy_with_logits(logits, present.to(logits.dtype()));
+}
+
 LossTerms singleStageLoss(const torch::Tensor& logits, const torch::Tensor& targets, const torch::Tensor& visible,
                           const LossConfig& c) {
   const auto result = dsnt(logits);

@@ -64,6 +64,7 @@ LandmarkNetworkImpl::LandmarkNetworkImpl(const NetworkConfig& config) : config_(
                                                                     torch::nn::Conv2d(torch::nn::Conv2dOptions(p, k, 1))));
   refineHead = register_module("refine_head", torch::nn::Sequential(ResidualBlock(4 * p, p, 1),
                                                                     torch::nn::Conv2d(torch::nn::Conv2dOptions(p, k, 1))));
+  if (config.presence) presenceHead = register_module("presence_head", torch::nn::Linear(2 * channels, k));
 }
 
 NetworkOutput LandmarkNetworkImpl::forward(const torch::Tensor& x) {
@@ -89,6 +90,12 @@ NetworkOutput LandmarkNetworkImpl::forward(const torch::Tensor& x) {
     refined.push_back(upsampleTo(refineLevels[level]->forward(pyramid[level]), pyramid[0]));
   }
   out.stage2Logits = refineHead->forward(torch::cat(refined, 1));
+  if (presenceHead) {
+    // Which vertebrae are on the film is a question about the whole image: the deepest features,
+    // pooled both ways (mean: how much of it; max: whether any of it).
+    const auto& deepest = features.back();
+    out.presenceLogits = presenceHead->forward(torch::cat({deepest.mean({2, 3}), deepest.amax({2, 3})}, 1));
+  }
   out.stage1 = dsnt(out.stage1Logits);
   out.stage2 = dsnt(out.stage2Logits);
   return out;

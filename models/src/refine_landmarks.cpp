@@ -33,7 +33,8 @@ std::optional<cv::Point2d> hipAxisCentre(const core::LandmarkSet& landmarks) {
 std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, const std::vector<cv::Mat>& images,
                                                const std::vector<core::LandmarkSet>& centres, int coarseInputHeight,
                                                int coarseInputWidth, const torch::Device& device,
-                                               std::vector<std::array<double, core::kLandmarkCount>>* spreadPx) {
+                                               std::vector<std::array<double, core::kLandmarkCount>>* spreadPx,
+                                               const std::vector<double>* fieldScales) {
   const auto& rc = network.config();
   const int size = static_cast<int>(rc.patchSize);
   enum class Read { Single, HipAxis, HeadSet };
@@ -52,7 +53,8 @@ std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, cons
   std::vector<Hip> hips(images.size());
   std::vector<Job> jobs;
   for (std::size_t i = 0; i < images.size(); ++i) {
-    const double field = fieldSourcePx(images[i].rows, images[i].cols, coarseInputHeight, coarseInputWidth, rc);
+    const double field = fieldSourcePx(images[i].rows, images[i].cols, coarseInputHeight, coarseInputWidth, rc) *
+                         (fieldScales ? fieldScales->at(i) : 1.0);
     const auto axis = hipAxisCentre(centres[i]);
     for (const auto& info : core::landmarkCatalogue()) {
       const auto& c = centres[i].get(info.id);

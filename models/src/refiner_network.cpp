@@ -2,6 +2,7 @@
 #include "sagitta/models/refiner_network.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace sagitta::models {
 namespace F = torch::nn::functional;
@@ -22,6 +23,24 @@ double fieldSourcePx(int sourceRows, int sourceColumns, int inputHeight, int inp
   const double scale = std::min(static_cast<double>(inputHeight) / std::max(1, sourceRows),
                                 static_cast<double>(inputWidth) / std::max(1, sourceColumns));
   return c.fieldInputPx / scale;
+}
+
+double anatomicalScale(const core::LandmarkSet& landmarks, int sourceRows, int sourceColumns, int inputHeight,
+                       int inputWidth, const std::vector<double>& reference) {
+  const auto& centres = core::bodyCentres();
+  if (reference.size() + 1 != centres.size()) return 1.0;
+  const double toInput = std::min(static_cast<double>(inputHeight) / std::max(1, sourceRows),
+                                  static_cast<double>(inputWidth) / std::max(1, sourceColumns));
+  std::vector<double> ratios;
+  for (std::size_t i = 0; i + 1 < centres.size(); ++i) {
+    const auto& a = landmarks.get(centres[i]);
+    const auto& b = landmarks.get(centres[i + 1]);
+    if (!a || !b || !(reference[i] > 0.0)) continue;
+    ratios.push_back(std::hypot(a->x - b->x, a->y - b->y) * toInput / reference[i]);
+  }
+  if (ratios.size() < 2) return 1.0;
+  std::nth_element(ratios.begin(), ratios.begin() + static_cast<std::ptrdiff_t>(ratios.size() / 2), ratios.end());
+  return ratios[ratios.size() / 2];
 }
 
 double refinerFlops(const RefinerConfig& c) {

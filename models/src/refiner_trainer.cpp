@@ -75,6 +75,9 @@ RefinerTrainConfig parseRefinerConfig(const std::string& text, const std::string
   }
   detail::readLossSection(top, c.wing, c.target, c.targetSigma, c.jsWeight);
   detail::readDataSection(top, baseFolder, c.phantom, c.folder);
+  if (c.phantom && c.phantom->renderRows != 0) {
+    throw ConfigError("data.phantom.render_rows is the CPN's; the refiner renders at refiner.render_rows");
+  }
   if (top.has("augmentation")) {
     Section a(top.at("augmentation"), "augmentation");
     auto& r = c.augmentation;

@@ -64,6 +64,7 @@ Augmentation Augmentation::draw(const AugmentationRanges& r, int inputHeight, in
   a.noiseSd = uniform(rng, 0.0, r.noiseMax);
   a.flip = uniform(rng, 0.0, 1.0) < r.flipProbability;
   a.noiseSeed = rng();
+  if (r.film.any()) a.film = FilmVariety::draw(r.film, rng);  // older configs keep their random stream
   return a;
 }
 
@@ -106,6 +107,7 @@ Sample makeSample(const cv::Mat& grey8, const core::LandmarkSet& landmarks, int 
   cv::warpAffine(cv::Mat(source.size(), CV_8U, cv::Scalar(255)), mask, mi, inputSize, cv::INTER_LINEAR,
                  cv::BORDER_CONSTANT, cv::Scalar(0));
   mask = mask > 127;
+  applyFilmVariety(warped, mask, a.film);
 
   Sample sample;
   sample.input = degradeAndNormalise(warped, mask, a.gamma, a.blurSigma, a.noiseSd, a.noiseSeed);

@@ -52,6 +52,7 @@ TrainConfig parseTrainConfig(const std::string& text, const std::string& baseFol
     n.read("blocks_per_stage", c.network.blocksPerStage);
     n.read("input_height", c.network.inputHeight);
     n.read("input_width", c.network.inputWidth);
+    n.read("presence", c.network.presence);
     n.finish();
     requireRange(c.network.baseChannels >= 4 && c.network.baseChannels <= 256, "network.base_channels");
     requireRange(c.network.pyramidChannels >= 8 && c.network.pyramidChannels <= 512, "network.pyramid_channels");
@@ -63,7 +64,7 @@ TrainConfig parseTrainConfig(const std::string& text, const std::string& baseFol
   c.loss.inputHeight = static_cast<double>(c.network.inputHeight);
   c.loss.inputWidth = static_cast<double>(c.network.inputWidth);
 
-  detail::readLossSection(top, c.loss.wing, c.loss.target, c.loss.targetSigma, c.loss.jsWeight);
+  detail::readLossSection(top, c.loss.wing, c.loss.target, c.loss.targetSigma, c.loss.jsWeight, &c.loss.presenceWeight);
   detail::readDataSection(top, baseFolder, c.phantom, c.folder);
 
   if (top.has("augmentation")) {
@@ -76,14 +77,52 @@ TrainConfig parseTrainConfig(const std::string& text, const std::string& baseFol
     a.read("blur_sigma_max", r.blurSigmaMax);
     a.read("noise_max", r.noiseMax);
     a.read("flip_probability", r.flipProbability);
+    if (a.has("film")) {
+      Section f(a.at("film"), "augmentation.film");
+      auto& v = r.film;
+      f.read("curve_probability", v.curveProbability);
+      f.read("equalisation_probability", v.equalisationProbability);
+      f.read("unsharp_probability", v.unsharpProbability);
+      f.read("unsharp_gain_max", v.unsharpGainMax);
+      f.read("downscale_probability", v.downscaleProbability);
+      f.read("jpeg_probability", v.jpegProbability);
+      f.read("text_probability", v.textProbability);
+      f.finish();
+      for (const double p : {v.curveProbability, v.equalisationProbability, v.unsharpProbability, v.downscaleProbability,
+                             v.jpegProbability, v.textProbability}) {
+        requireRange(p >= 0.0 && p <= 1.0, "augmentation.film probabilities (0..1)");
+      }
+      requireRange(v.unsharpGainMax >= 0.3 && v.unsharpGainMax <= 5.0, "augmentation.film.unsharp_gain_max (0.3..5)");
+    }
     a.finish();
     requireRange(r.scaleMin > 0.2 && r.scaleMax <= 2.0 && r.contrastMin > 0.1 && r.contrastMax < 10.0 &&
                      r.rotationDeg >= 0.0 && r.rotationDeg <= 90.0 && r.flipProbability >= 0.0 && r.flipProbability <= 1.0,
                  "augmentation values");
   }
 
+  if (top.has("fields_of_view")) {
+    Section f(top.at("fields_of_view"), "fields_of_view");
+    for (std::size_t k = 0; k < kFieldOfViewKinds; ++k) {
+      const std::string key(fieldOfViewKey(static_cast<FieldOfView>(k)));
+      c.fieldsOfView.weights[k] = 0.0;
+      f.read(key.c_str(), c.fieldsOfView.weights[k]);
+      requireRange(c.fieldsOfView.weights[k] >= 0.0, "fields_of_view." + key);
+    }
+    readPair(f, "width_ratio", c.fieldsOfView.widthRatioMin, c.fieldsOfView.widthRatioMax);
+    f.finish();
+    double total = 0.0;
+    for (const double w : c.fieldsOfView.weights) total += w;
+    requireRange(total > 0.0 && c.fieldsOfView.widthRatioMin > 0.1 && c.fieldsOfView.widthRatioMax <= 4.0 &&
+                     c.fieldsOfView.widthRatioMin <= c.fieldsOfView.widthRatioMax,
+                 "fields_of_view (weights summing above 0, width_ratio 0.1..4)");
+  }
+
   if (top.has("training")) {
     Section t(top.at("training"), "training");
+    if (t.has("initial_weights")) {
+      t.read("initial_weights", c.initialWeights);
+      c.initialWeights = detail::resolveConfigPath(baseFolder, c.initialWeights);
+    }
     const detail::Schedule schedule{c.epochs, c.batchSize, c.learningRate, c.learningRateDropEpochs,
                                     c.learningRateDropFactor, c.patience, c.seed, c.threads, c.device,
                                     c.timeLimitMinutes};
@@ -130,7 +169,8 @@ std::string readOutput(Section& top, const std::string& baseFolder) {
   return resolveConfigPath(baseFolder, output);
 }
 
-void readLossSection(Section& top, WingParameters& wing, HeatmapTarget& target, double& targetSigma, double& jsWeight) {
+void readLossSection(Section& top, WingParameters& wing, HeatmapTarget& target, double& targetSigma, double& jsWeight,
+                     double* presenceWeight) {
   if (!top.has("loss")) return;
   Section l(top.at("loss"), "loss");
   std::string key = heatmapTargetKey(target);
@@ -143,6 +183,10 @@ void readLossSection(Section& top, WingParameters& wing, HeatmapTarget& target, 
   l.read("js_weight", jsWeight);
   l.read("wing_width", wing.width);
   l.read("wing_epsilon", wing.epsilon);
+  if (presenceWeight) {
+    l.read("presence_weight", *presenceWeight);
+    requireRange(*presenceWeight >= 0.0, "loss.presence_weight");
+  }
   l.finish();
   requireRange(targetSigma > 0.0 && jsWeight >= 0.0 && wing.width > 0.0 && wing.epsilon > 0.0, "loss values");
 }
@@ -159,7 +203,9 @@ void readDataSection(Section& top, const std::string& baseFolder, std::optional<
       data.train = readPhantom(p, "seed", "count", variety);
       data.validation = readPhantom(p, "validation_seed", "validation_count", variety);
       p.read("threads", data.threads);
+      p.read("render_rows", data.renderRows);
       p.finish();
+      requireRange(data.renderRows == 0 || (data.renderRows >= 64 && data.renderRows <= 8192), "data.phantom.render_rows");
       if (data.train.seed == data.validation.seed) {
         throw ConfigError("data.phantom.validation_seed must differ from data.phantom.seed (held-out patients)");
       }

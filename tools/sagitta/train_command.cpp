@@ -15,12 +15,13 @@
 namespace sagitta::cli {
 
 int runTrain(const std::vector<std::string>& args, Streams io) {
-  const Arguments arguments(args, {"config"}, {"resume", "help"});
+  const Arguments arguments(args, {"config", "preview"}, {"resume", "help"});
   if (arguments.flag("help")) {
-    io.out << "usage: sagitta train --config FILE.json [--resume]\n"
+    io.out << "usage: sagitta train --config FILE.json [--resume | --preview DIR]\n"
               "  trains one landmark network (the CPN, or the local refiner when the config says\n"
               "  \"kind\": \"refiner\"); the run folder (config \"output\") receives checkpoints,\n"
-              "  train.log, history.csv and best.pt; --resume continues an interrupted run\n";
+              "  train.log, history.csv and best.pt; --resume continues an interrupted run;\n"
+              "  --preview DIR writes 24 training inputs (cut, augmented) as PNGs and trains nothing\n";
     return kExitOk;
   }
   const auto path = arguments.required("config");
@@ -36,6 +37,11 @@ int runTrain(const std::vector<std::string>& args, Streams io) {
     result = models::trainRefiner(config, text, arguments.flag("resume"), io.err, interactive);
   } else {
     const auto config = models::parseTrainConfig(text, base);
+    if (const auto preview = arguments.value("preview")) {
+      const auto files = models::writeTrainingPreview(config, *preview, 24);
+      io.out << files.size() << " training inputs written to " << *preview << "\n";
+      return kExitOk;
+    }
     output = config.output;
     result = models::train(config, text, arguments.flag("resume"), io.err, interactive);
   }

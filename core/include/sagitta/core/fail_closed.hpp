@@ -32,6 +32,13 @@ inline bool isWithheld(const ParameterValue& value) {
   return !value.value && value.reason.rfind(kWithheldReasonPrefix.data(), 0, kWithheldReasonPrefix.size()) == 0;
 }
 
+// The reason of a parameter whose landmarks are not on the film at all (the model's presence
+// output says so, models/analysis.hpp) starts with this; the landmarks' names follow.
+inline constexpr std::string_view kOutsideFieldOfViewPrefix = "not in the field of view: ";
+inline bool isOutsideFieldOfView(const ParameterValue& value) {
+  return !value.value && value.reason.rfind(kOutsideFieldOfViewPrefix.data(), 0, kOutsideFieldOfViewPrefix.size()) == 0;
+}
+
 // True for the warning codes that fail closed (all but "uncalibrated").
 bool failsClosed(const QualityWarning& warning);
 

@@ -35,6 +35,11 @@ struct FailClosedMeasurement {
 };
 FailClosedMeasurement measureFailClosed(const core::LandmarkSet& landmarks, const core::Calibration& calibration);
 
+// A parameter the model could not measure because landmarks it reads are off the film (the
+// presence output says so) gets core::kOutsideFieldOfViewPrefix, then the landmarks' names: a
+// lumbar film is not refused for its missing cervical spine, and the report says why CL is absent.
+void markOutsideFieldOfView(core::Measurement& measurement, const Prediction& prediction);
+
 Analysis analyse(InferenceEngine& engine, const dicom::Radiograph& radiograph);
 
 // {"accepted", "reasons", "model": {...}, "landmarks": <landmarks file>, "parameters": <measurement>}

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "sagitta/models/dataset.hpp"
+
 namespace sagitta::models {
 
 struct BundleBuildOptions {
@@ -27,6 +29,10 @@ struct BuiltBundle {
   std::string kept;         // "single member", "ensemble of two", "+ local refiner"
   std::string metricsJson;  // what bundle.json records as metrics
 };
+
+// The mean distance of each consecutive body-centre pair (C2-C3 .. L4-L5) on whole phantom
+// films of the source, in input pixels of an h x w CPN: the refiner's reference scale.
+std::vector<double> referencePitches(const PhantomSource& source, int h, int w);
 
 // Throws core::InvalidInput for runs that cannot be packaged together (input sizes, refiner
 // trained for another CPN input, passes out of range) and for unreadable run files.

@@ -24,6 +24,10 @@ struct EngineOptions {
   int batchSize = 4;   // images per forward pass in predictBatch
 };
 
+inline constexpr double kPresentProbability = 0.5;
+// Fewer landmarks than this on a film leave nothing a measurement can stand on.
+inline constexpr std::size_t kMinPresentLandmarks = 6;
+
 struct GateVerdict {
   bool accepted = true;
   std::vector<std::string> reasons;  // why the image is not a whole-spine lateral
@@ -33,6 +37,12 @@ struct Prediction {
   core::LandmarkSet landmarks;  // source pixels; sigmaMm set when the image is calibrated
   std::array<double, core::kLandmarkCount> spreadPx{};  // heatmap spread in source pixels
   double medianSpreadInputPx = 0.0;  // median over landmarks, input pixels (what the gate reads)
+  // With a presence output (bundles from 1.4.0): the probability that each landmark is on the
+  // film. Landmarks under kPresentProbability are not in `landmarks` at all.
+  bool hasPresence = false;
+  std::array<double, core::kLandmarkCount> presence{};
+  std::size_t presentCount() const;
+  double refinerFieldScale = 1.0;  // the refiner's patches were this many times their trained field
   GateVerdict gate;
 };
 

@@ -40,6 +40,7 @@ struct LossConfig {
   double targetSigma = 1.5;   // heatmap pixels
   int64_t femoralHeadA = 20;  // channel indices of the unordered pair (LANDMARKS.md order)
   int64_t femoralHeadB = 21;
+  double presenceWeight = 1.0;  // of the presence term, when the network has a presence head
 };
 
 struct LossTerms {
@@ -50,6 +51,10 @@ struct LossTerms {
 // (1 = annotated). Unannotated landmarks contribute nothing.
 LossTerms landmarkLoss(const torch::Tensor& stage1Logits, const torch::Tensor& stage2Logits,
                        const torch::Tensor& targets, const torch::Tensor& visible, const LossConfig& config);
+
+// The presence output's objective: binary cross-entropy of the logits [B, K] against present
+// [B, K] (1 = the landmark is on the input), mean over every landmark of every sample.
+torch::Tensor presenceLoss(const torch::Tensor& logits, const torch::Tensor& present);
 
 // One stage (the local refiner): Wing on the DSNT coordinates of every visible landmark plus the
 // Jensen-Shannon term, the femoral heads unordered as above. wingStage1 is left undefined.

@@ -27,6 +27,7 @@ TORCH_MODULE(ResidualBlock);
 struct NetworkOutput {
   torch::Tensor stage1Logits, stage2Logits;  // [B, K, H/4, W/4]
   DsntResult stage1, stage2;                  // DSNT read-outs
+  torch::Tensor presenceLogits;               // [B, K]; undefined without a presence head
 };
 
 class LandmarkNetworkImpl : public torch::nn::Module {
@@ -44,6 +45,7 @@ class LandmarkNetworkImpl : public torch::nn::Module {
   torch::nn::Sequential globalHead{nullptr};      // stage-1 heatmaps from P2
   std::vector<torch::nn::Sequential> refineLevels;  // RefineNet: 0..3 blocks per level
   torch::nn::Sequential refineHead{nullptr};      // stage-2 heatmaps from the concatenation
+  torch::nn::Linear presenceHead{nullptr};        // mean- and max-pooled C5 -> K presence logits
 };
 TORCH_MODULE(LandmarkNetwork);
 

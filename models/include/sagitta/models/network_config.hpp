@@ -13,6 +13,9 @@ struct NetworkConfig {
   int64_t pyramidChannels = 64;   // GlobalNet / RefineNet width
   int64_t blocksPerStage = 1;     // residual blocks per backbone stage (after the strided one)
   int64_t inputHeight = 864, inputWidth = 480;  // the paper's padded input
+  // A per-landmark presence output (is the landmark on the film at all?), read from the deepest
+  // features: what lets a lumbar or cervical film be measured for what it shows (issue 16).
+  bool presence = false;
 };
 
 // Floating-point operations of one forward pass (2 per multiply-add), counted over the

@@ -16,10 +16,12 @@ namespace sagitta::models {
 // Refines every landmark of `centres` (source pixels of `grey8`) with one patch each, reading
 // channel k of the patch of landmark k; the femoral heads come from one patch on the hip axis
 // (head_pair.hpp), and a head without its pair is left where it is. spreadPx (optional): the
-// heatmap spread per landmark, source pixels. Batches all patches of all images through the network.
+// heatmap spread per landmark, source pixels. fieldScales (optional, one per image) widen each
+// image's patches (anatomicalScale). Batches all patches of all images through the network.
 std::vector<core::LandmarkSet> refineLandmarks(RefinerNetworkImpl& network, const std::vector<cv::Mat>& images,
                                                const std::vector<core::LandmarkSet>& centres, int coarseInputHeight,
                                                int coarseInputWidth, const torch::Device& device,
-                                               std::vector<std::array<double, core::kLandmarkCount>>* spreadPx = nullptr);
+                                               std::vector<std::array<double, core::kLandmarkCount>>* spreadPx = nullptr,
+                                               const std::vector<double>* fieldScales = nullptr);
 
 }  // namespace sagitta::models

@@ -6,6 +6,10 @@
 // stated in CPN input pixels, so that it covers the same share of any film, calibrated or not.
 #pragma once
 
+#include <vector>
+
+#include "sagitta/core/landmark_set.hpp"
+
 #include <cstdint>
 
 namespace sagitta::models {
@@ -20,7 +24,22 @@ struct RefinerConfig {
   // 21-26 mm radius up to 30 mm apart, wider than the field that suits a vertebral corner, and
   // their centres are read from the whole circles.
   double hipFieldScale = 1.0;     // 1 to kMaxHipFieldScale
+  // The mean distance between consecutive body centres (C2-C3 .. L4-L5, 22 values) on whole-
+  // spine training films, in CPN input pixels. With it, a film that shows part of the spine at
+  // a larger scale (a lumbar film) gets patches over the same anatomy as in training; without
+  // it (bundles before 1.4.0) the field is fieldInputPx on every film.
+  std::vector<double> referencePitchInputPx;
 };
+
+// How many times larger the spine appears on this film than on the whole-spine films the
+// refiner was trained on: the median over consecutive body-centre pairs found of their distance
+// (input pixels) over the reference. 1 without a reference or with fewer than 2 pairs.
+double anatomicalScale(const core::LandmarkSet& landmarks, int sourceRows, int sourceColumns, int inputHeight,
+                       int inputWidth, const std::vector<double>& referencePitchInputPx);
+
+// Within this factor of the trained scale the refiner's own scale augmentation covers the film,
+// and the field is left as trained.
+inline constexpr double kRefinerScaleTolerance = 1.15;
 
 inline constexpr double kMaxHipFieldScale = 4.0;
 

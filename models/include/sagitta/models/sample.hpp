@@ -5,6 +5,8 @@
 // follow the pixels exactly. With the identity augmentation this is the inference input.
 #pragma once
 
+#include "sagitta/models/film_variety.hpp"
+
 #include <cstdint>
 #include <random>
 
@@ -23,6 +25,7 @@ struct AugmentationRanges {
   double contrastMin = 0.7, contrastMax = 1.4;  // gamma
   double noiseMax = 6.0;              // grey levels (of 255), uniform SD in [0, max]
   double flipProbability = 0.5;       // mirrors the film: the patient faces the other way
+  FilmVarietyRanges film;             // domain randomisation (film_variety.hpp); none by default
 };
 
 // One draw of the ranges (identity() for inference and validation).
@@ -31,6 +34,7 @@ struct Augmentation {
   double blurSigma = 0.0, gamma = 1.0, noiseSd = 0.0;
   bool flip = false;
   std::uint64_t noiseSeed = 0;
+  FilmVariety film;
 
   static Augmentation identity() { return {}; }
   static Augmentation draw(const AugmentationRanges& ranges, int inputHeight, int inputWidth, std::mt19937_64& rng);

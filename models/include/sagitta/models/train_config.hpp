@@ -3,6 +3,8 @@
 // struct. Unknown keys are errors, so that a misspelt option never silently does nothing.
 #pragma once
 
+#include "sagitta/models/field_of_view.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,6 +21,8 @@ struct PhantomData {
   PhantomSource train;       // e.g. seed 1, 3000 cases
   PhantomSource validation;  // a different seed: no patient is shared
   int threads = 2;           // generation threads
+  int renderRows = 0;        // rows each film is rendered and kept at; 0: the input height. Cuts to
+                             // a field of view need more (a lumbar cut is a third of the film).
 };
 
 struct FolderData {
@@ -33,6 +37,9 @@ struct TrainConfig {
   std::optional<PhantomData> phantom;
   std::optional<FolderData> folder;
   AugmentationRanges augmentation;
+  FieldOfViewMix fieldsOfView;        // training cuts; validation cuts every film by its index
+  std::string initialWeights;         // a CPN's .pt to start from: tensors of the same name and
+                                      // shape are copied, the rest (a new head) starts at random
   int epochs = 60;
   int batchSize = 8;
   double learningRate = 2e-3;

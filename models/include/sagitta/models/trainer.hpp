@@ -42,6 +42,11 @@ TrainingData loadLabelledData(const std::optional<PhantomData>& phantom, const s
                               int height, int width, std::ostream& log, bool validationOnly = false);
 
 // The CPN configuration's sources, reduced to its input.
+// Writes `count` training inputs as the network sees them (cut, augmented, normalised back to
+// 8 bits) to folder/preview_NN.png, the landmarks on each drawn in green, with the field of view
+// in the file's text; renders only the phantoms it needs. Returns the files written.
+std::vector<std::string> writeTrainingPreview(const TrainConfig& config, const std::string& folder, int count);
+
 TrainingData loadTrainingData(const TrainConfig& config, std::ostream& log, bool validationOnly = false);
 
 // Validation of a network on labelled images (the same input path as inference): per-image
@@ -50,6 +55,10 @@ std::vector<ImageErrors> validate(LandmarkNetworkImpl& network, const std::vecto
                                   const torch::Device& device, int batchSize);
 
 // Stage-2 coordinates [K, 2] (normalised) of every image, identity augmentation.
+// The presence output's confusion counts on labelled images (their landmarks are the truth).
+std::string presenceReport(LandmarkNetworkImpl& network, const std::vector<LabelledImage>& images,
+                           const torch::Device& device, int batchSize);
+
 std::vector<torch::Tensor> predictCoordinates(LandmarkNetworkImpl& network, const std::vector<LabelledImage>& images,
                                               const torch::Device& device, int batchSize);
 
