@@ -223,13 +223,20 @@ TEST(Presence, TheGateJudgesWhatIsOnTheFilm) {
   EXPECT_FALSE(refused.accepted);
   EXPECT_NE(refused.reasons.at(0).find("too little of a spine"), std::string::npos);
 
+  auto holed = lumbar;
+  holed.landmarks.erase(LandmarkId::L3_C);
+  const auto gap = judge(film, holed, t);
+  EXPECT_FALSE(gap.accepted);
+  EXPECT_NE(gap.reasons.at(0).find("not one run: L3_C missing between T12_C and L5_C"), std::string::npos) << gap.reasons.at(0);
+
   auto swapped = lumbar;
   auto l2 = *swapped.landmarks.get(LandmarkId::L2_C), l4 = *swapped.landmarks.get(LandmarkId::L4_C);
   std::swap(l2.y, l4.y);
   swapped.landmarks.set(LandmarkId::L2_C, l2);
   swapped.landmarks.set(LandmarkId::L4_C, l4);
-  swapped.landmarks.erase(LandmarkId::L3_C);
-  EXPECT_FALSE(judge(film, swapped, GateThresholds{t.minAspect, t.maxMedianSpreadPx, t.minContrast, t.minSpanFraction}).accepted);
+  const auto disordered = judge(film, swapped, t);
+  EXPECT_FALSE(disordered.accepted);
+  EXPECT_NE(disordered.reasons.at(0).find("out of order"), std::string::npos);
 }
 
 TEST(Presence, ParametersOffTheFilmSaySoAndTheRestAreMeasured) {

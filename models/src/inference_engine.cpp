@@ -186,6 +186,26 @@ GateVerdict judge(const cv::Mat& grey8, const Prediction& p, const GateThreshold
     verdict.reasons.push_back("the network is not confident: median heatmap spread " + fixed(p.medianSpreadInputPx, 1) +
                               " px above " + fixed(t.maxMedianSpreadPx, 1) + " px");
   }
+  // What a film shows of a spine is one run of vertebrae: a level missing between two found
+  // ones means the network has not read the film as a spine.
+  if (p.hasPresence) {
+    const auto& centres = core::bodyCentres();
+    std::size_t first = centres.size(), last = 0;
+    for (std::size_t i = 0; i < centres.size(); ++i) {
+      if (!p.landmarks.has(centres[i])) continue;
+      first = std::min(first, i);
+      last = i;
+    }
+    std::string gaps;
+    for (std::size_t i = first; i < last; ++i) {
+      if (!p.landmarks.has(centres[i])) gaps += (gaps.empty() ? "" : ", ") + std::string(core::landmarkKey(centres[i]));
+    }
+    if (!gaps.empty()) {
+      verdict.reasons.push_back("the vertebrae found are not one run: " + gaps + " missing between " +
+                                std::string(core::landmarkKey(centres[first])) + " and " +
+                                std::string(core::landmarkKey(centres[last])));
+    }
+  }
   // The vertebral centres C2..L5 on the film run down it, in order.
   std::vector<double> ys;
   for (const auto id : core::bodyCentres()) {

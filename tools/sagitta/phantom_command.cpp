@@ -11,6 +11,7 @@
 #include "cli.hpp"
 #include "phantom_outputs.hpp"
 #include "sagitta/core/errors.hpp"
+#include "sagitta/models/field_of_view.hpp"
 #include "sagitta/phantom/generator.hpp"
 
 namespace sagitta::cli {
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 constexpr const char* kHelp =
     "usage: sagitta phantom --out DIR [--count N] [--seed S] [--mode dicom|png|optical]\n"
     "                       [--variety mixed|normal|KEY[,KEY...]] [--rows R] [--first I]\n"
-    "                       [--contact-sheet FILE.png]\n"
+    "                       [--contact-sheet FILE.png] [--field-of-view KIND]\n"
     "  --mode dicom    full-size DX (0.1-0.2 mm, 5000-8000 rows) + truth JSON (default)\n"
     "  --mode png      8-bit windowed PNG at --rows (default 864) + truth JSON, for training\n"
     "  --mode optical  phone photo / screenshot of the film (JPEG) + vertebra masks JSON\n"
@@ -29,6 +30,9 @@ constexpr const char* kHelp =
     "                  per case, cycling), or forced keys:\n"
     "                  scoliosis hyperkyphosis flatback spondylolisthesis degenerative\n"
     "                  osteoporosis instrumentation cage hip-prosthesis\n"
+    "  --field-of-view (png) cuts each film to a partial field as training does: lumbar,\n"
+    "                  thoracolumbar, thoracic, cervical, window, whole, or mixed (all of them\n"
+    "                  in turn); the truth JSON then holds only the landmarks on the cut\n"
     "  Case i depends only on (seed, i): --first selects where numbering starts.\n";
 
 long parseInteger(const std::string& option, const std::string& text, long lo, long hi) {
@@ -71,7 +75,8 @@ void progress(std::ostream& err, int done, int total, std::chrono::steady_clock:
 }  // namespace
 
 int runPhantom(const std::vector<std::string>& args, Streams io) {
-  const Arguments arguments(args, {"out", "count", "seed", "mode", "variety", "rows", "first", "contact-sheet"},
+  const Arguments arguments(args, {"out", "count", "seed", "mode", "variety", "rows", "first", "contact-sheet",
+                                   "field-of-view"},
                             {"help", "quiet"});
   if (arguments.flag("help")) {
     io.out << kHelp;
@@ -98,6 +103,14 @@ int runPhantom(const std::vector<std::string>& args, Streams io) {
     throw UsageError("--rows applies to png and optical modes; dicom is always full size");
   }
 
+  std::optional<std::string> field = arguments.value("field-of-view");
+  if (field && *kind != OutputKind::Png) throw UsageError("--field-of-view applies to png mode");
+  if (field) {
+    bool known = *field == "mixed";
+    for (std::size_t k = 0; k < models::kFieldOfViewKinds; ++k) known |= *field == models::fieldOfViewKey(static_cast<models::FieldOfView>(k));
+    if (!known) throw UsageError("--field-of-view must be lumbar, thoracolumbar, thoracic, cervical, window, whole or mixed");
+  }
+
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw core::InvalidInput("cannot create " + out.string() + ": " + ec.message());
@@ -107,7 +120,11 @@ int runPhantom(const std::vector<std::string>& args, Streams io) {
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < count; ++i) {
     const auto phantomCase = phantom::generateCase(seed, first + i, options);
-    writeCase(phantomCase, *kind, out);
+    if (field) {
+      writeCutCase(phantomCase, *field, out);
+    } else {
+      writeCase(phantomCase, *kind, out);
+    }
     if (arguments.value("contact-sheet")) thumbnails.push_back(thumbnail(phantomCase, 360));
     if (!quiet) progress(io.err, i + 1, count, start);
   }

@@ -3,11 +3,14 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "sagitta/core/errors.hpp"
+#include "sagitta/core/landmarks_json.hpp"
+#include "sagitta/models/field_of_view.hpp"
 #include "sagitta/phantom/dicom_writer.hpp"
 #include "sagitta/phantom/optical.hpp"
 #include "sagitta/phantom/truth_json.hpp"
@@ -60,6 +63,30 @@ void writeCase(const phantom::PhantomCase& c, OutputKind kind, const fs::path& d
       break;
     }
   }
+}
+
+void writeCutCase(const phantom::PhantomCase& c, const std::string& field, const fs::path& dir) {
+  auto kind = models::FieldOfView::Whole;
+  if (field == "mixed") {
+    kind = static_cast<models::FieldOfView>(static_cast<std::size_t>(c.index) % models::kFieldOfViewKinds);
+  } else {
+    for (std::size_t k = 0; k < models::kFieldOfViewKinds; ++k) {
+      if (field == models::fieldOfViewKey(static_cast<models::FieldOfView>(k))) kind = static_cast<models::FieldOfView>(k);
+    }
+  }
+  models::LabelledImage whole;
+  whole.grey8 = c.windowed8();
+  whole.landmarks = c.truth.landmarks;
+  std::mt19937_64 rng(static_cast<std::uint64_t>(c.seed) * std::uint64_t{1000003} + static_cast<std::uint64_t>(c.index));
+  const auto cut = models::cutToFieldOfView(whole, kind, models::FieldOfViewMix{}, rng);
+  core::LandmarkFile file;
+  file.image = c.truth.image;
+  file.image.columns = cut.grey8.cols;
+  file.image.rows = cut.grey8.rows;
+  file.landmarks = cut.landmarks;
+  const fs::path stem = dir / caseName(c.index);
+  writeImage(stem.string() + ".png", cut.grey8, {cv::IMWRITE_PNG_COMPRESSION, 3});
+  writeText(stem.string() + ".json", core::landmarksToJson(file));
 }
 
 cv::Mat thumbnail(const phantom::PhantomCase& c, int height) {

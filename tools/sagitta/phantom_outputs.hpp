@@ -21,6 +21,10 @@ std::optional<OutputKind> outputKindFromKey(std::string_view key);
 void writeCase(const phantom::PhantomCase& phantomCase, OutputKind kind, const std::filesystem::path& dir);
 
 // A labelled thumbnail (windowed film) of the given height, for contact sheets.
+// The film cut to a field of view (field_of_view.hpp; "mixed" takes the kinds in turn by
+// index), as PNG with a landmarks JSON of the cut (the landmarks on it, calibrated).
+void writeCutCase(const phantom::PhantomCase& c, const std::string& field, const std::filesystem::path& dir);
+
 cv::Mat thumbnail(const phantom::PhantomCase& phantomCase, int height);
 void writeContactSheet(const std::vector<cv::Mat>& thumbnails, const std::string& path);
 
