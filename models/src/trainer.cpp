@@ -90,7 +90,6 @@ namespace {
 // Copies every tensor of a saved CPN whose name and shape match; returns what was left as built.
 std::vector<std::string> loadMatchingWeights(LandmarkNetworkImpl& network, const std::string& path) {
   auto source = network.config();
-  source.presence = false;
   std::vector<std::string> left;
   for (const bool presence : {network.config().presence, false}) {
     source.presence = presence;
@@ -270,7 +269,8 @@ TrainResult train(const TrainConfig& c, const std::string& configText, bool resu
       for (std::size_t b = step * static_cast<std::size_t>(c.batchSize);
            b < std::min(order.size(), (step + 1) * static_cast<std::size_t>(c.batchSize)); ++b) {
         const auto& whole = data.train[order[b]];
-        const auto kind = c.fieldsOfView.draw(rng);
+        // Without cuts no draw is made, so whole-film configurations keep their random stream.
+        const auto kind = c.fieldsOfView.anyCut() ? c.fieldsOfView.draw(rng) : FieldOfView::Whole;
         const auto image = kind == FieldOfView::Whole ? whole : cutToFieldOfView(whole, kind, c.fieldsOfView, rng);
         auto sample = makeSample(image.grey8, image.landmarks, h, w, Augmentation::draw(c.augmentation, h, w, rng));
         inputs.push_back(sample.input);
