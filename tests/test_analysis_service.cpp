@@ -17,7 +17,9 @@
 #include <opencv2/core.hpp>
 
 #include "sagitta/dicom/identity.hpp"
+#include "sagitta/core/landmarks_json.hpp"
 #include "sagitta/dicom/radiograph.hpp"
+#include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/phantom/dicom_writer.hpp"
 #include "sagitta/phantom/generator.hpp"
 #include "sagitta/plugin/analysis_service.hpp"
@@ -527,6 +529,128 @@ TEST(AnalysisService, AStopReleasesWhatWaitsInMemoryAndTheNextStartFinishesIt) {
   EXPECT_TRUE(waitUntil([&] { return again.queue().count(JobState::Done) == 4; }, 240));
   again.stop();
   for (const auto& film : films) EXPECT_EQ(again.queue().latestForInstance(film)->attempts, 1) << film;
+}
+
+// Our SR (bytes the service stored) back as JSON.
+nlohmann::json srJson(const std::string& bytes, const fs::path& dir) {
+  const auto path = dir / "stored-sr.dcm";
+  std::ofstream(path, std::ios::binary) << bytes;
+  return nlohmann::json::parse(dicom::structuredReportToJson(path.string()));
+}
+
+// A reviewer moves a landmark: a new VERIFIED SR and SC beside the automatic ones, which stay;
+// the history says what moved; a decision on a stale revision is a conflict; a reject records
+// its reason; the film is never analysed again over the reviewer's result.
+TEST(AnalysisService, AReviewReissuesAVerifiedSrAndKeepsTheAutomaticOne) {
+  Harness h("service-review");
+  h.store.files["film"] = phantomBytes(20, h.dir);
+  h.store.tags["film"] = kSpineLateral;
+  const auto jobs = h.run({"film"});
+  ASSERT_EQ(jobs.at("film").state, JobState::Done) << jobs.at("film").reason;
+  ASSERT_EQ(h.store.stored.size(), 2U);
+  const auto automatic = srJson(h.store.stored[0], h.dir);
+  const auto job = jobs.at("film");
+
+  AnalysisService service(h.config, h.store, h.log);  // not started: reviews need no workers
+  auto landmarks = core::parseLandmarksJson(nlohmann::json::parse(job.result)["landmarks"].dump());
+  const auto s1 = landmarks.landmarks.at(core::LandmarkId::S1_A);
+  landmarks.landmarks.set(core::LandmarkId::S1_A, {s1.x + 25.0, s1.y - 30.0, std::nullopt});
+  ReviewRequest correct;
+  correct.action = ReviewAction::Correct;
+  correct.reviewer = "Dr Review\\er\n";  // a backslash and a newline cannot be in a PN value
+  correct.landmarks = landmarks;
+  const auto review = service.review(job.id, correct);
+  EXPECT_EQ(review.revision, 1);
+  EXPECT_EQ(review.action, ReviewAction::Correct);
+  const auto changes = nlohmann::json::parse(review.changes);
+  ASSERT_EQ(changes.size(), 1U) << review.changes;
+  EXPECT_EQ(changes[0]["id"], "S1_A");
+  EXPECT_NEAR(changes[0]["to"][0].get<double>() - changes[0]["from"][0].get<double>(), 25.0, 0.02);
+  ASSERT_EQ(h.store.stored.size(), 4U);  // the automatic SR and SC are still there
+  EXPECT_NE(review.srInstance, job.srInstance);
+  EXPECT_NE(review.scInstance, job.scInstance);
+
+  const auto reviewed = srJson(h.store.stored[2], h.dir);
+  ASSERT_TRUE(reviewed.contains("review")) << reviewed.dump();
+  EXPECT_EQ(reviewed["review"]["verification"], "VERIFIED");
+  EXPECT_EQ(reviewed["review"]["verifying_observer"], "Dr Reviewer");
+  const auto automaticUid = dicom::outputUids(automatic["source_sop_instance_uid"].get<std::string>(),
+                                              service.bundleSha256(), "sr").instance;
+  EXPECT_EQ(reviewed["review"]["predecessors"], nlohmann::json::array({automaticUid}));
+  EXPECT_FALSE(automatic.contains("review"));
+  // The corrected point is in the new SR, and SS (read from S1) changed with it.
+  for (const auto& l : reviewed["landmarks"]["landmarks"]) {
+    if (l["id"] == "S1_A") {
+      EXPECT_NEAR(l["x"].get<double>(), s1.x + 25.0, 1e-2);
+    }
+  }
+  EXPECT_NE(reviewed["parameters"]["parameters"]["SS"]["value"], automatic["parameters"]["parameters"]["SS"]["value"]);
+  EXPECT_EQ(reviewed["parameters"]["parameters"]["CL"]["value"], automatic["parameters"]["parameters"]["CL"]["value"]);
+
+  // Someone who still looks at revision 0 cannot overwrite revision 1.
+  ReviewRequest stale;
+  stale.action = ReviewAction::Approve;
+  stale.reviewer = "Dr Late";
+  EXPECT_THROW(service.review(job.id, stale), ReviewConflict);
+  ReviewRequest reject;
+  reject.action = ReviewAction::Reject;
+  reject.basedOn = 1;
+  reject.reviewer = "Dr Second";
+  reject.reason = "S1 is not visible on this film";
+  EXPECT_EQ(service.review(job.id, reject).revision, 2);
+  EXPECT_EQ(h.store.stored.size(), 4U);  // a rejection writes no DICOM
+  // Approving after the rejection re-issues revision 3 from the reviewed points, which replaces
+  // the reviewed SR of revision 1.
+  ReviewRequest approve;
+  approve.action = ReviewAction::Approve;
+  approve.basedOn = 2;
+  approve.reviewer = "Dr Third";
+  const auto third = service.review(job.id, approve);
+  EXPECT_EQ(third.revision, 3);
+  EXPECT_EQ(third.action, ReviewAction::Approve);
+  EXPECT_EQ(third.changes, "[]");
+  ASSERT_EQ(h.store.stored.size(), 6U);
+  const auto reissued = srJson(h.store.stored[4], h.dir);
+  EXPECT_EQ(reissued["review"]["predecessors"],
+            nlohmann::json::array({dicom::outputUids(automatic["source_sop_instance_uid"].get<std::string>(),
+                                                     service.bundleSha256(), "sr-review-1").instance}));
+
+  // Points off the film are a bad request; the history is unchanged.
+  landmarks.landmarks.set(core::LandmarkId::S1_A, {-5.0, 10.0, std::nullopt});
+  correct.basedOn = 3;
+  correct.landmarks = landmarks;
+  EXPECT_THROW(service.review(job.id, correct), std::invalid_argument);
+  EXPECT_EQ(service.queue().reviewsOfJob(job.id).size(), 3U);
+  EXPECT_THROW(service.review(job.id + 100, approve), ReviewNotFound);
+  // The reviewer's result stands: not queued again, even when forced.
+  EXPECT_FALSE(service.request("film", true));
+  EXPECT_EQ(service.queue().latestForInstance("film")->state, JobState::Done);
+}
+
+// A film the gate refused has no automatic SR; a reviewer places the points and the report
+// is measured from them, with no predecessor to reference.
+TEST(AnalysisService, AFilmTheGateRefusedCanBeMeasuredByHand) {
+  Harness h("service-review-refused");
+  h.store.files["noise"] = noiseBytes(h.dir);
+  h.store.tags["noise"] = kSpineLateral;
+  const auto jobs = h.run({"noise"});
+  ASSERT_EQ(jobs.at("noise").state, JobState::Skipped);
+  AnalysisService service(h.config, h.store, h.log);
+  core::LandmarkFile placed;
+  placed.landmarks.set(core::LandmarkId::S1_A, {300.0, 1200.0, std::nullopt});
+  placed.landmarks.set(core::LandmarkId::S1_P, {400.0, 1150.0, std::nullopt});
+  ReviewRequest byHand;
+  byHand.action = ReviewAction::Correct;
+  byHand.reviewer = "Dr Hand";
+  byHand.landmarks = placed;
+  const auto review = service.review(jobs.at("noise").id, byHand);
+  EXPECT_EQ(review.revision, 1);
+  ASSERT_EQ(h.store.stored.size(), 2U);
+  const auto sr = srJson(h.store.stored[0], h.dir);
+  EXPECT_TRUE(sr["review"]["predecessors"].empty());
+  EXPECT_EQ(sr["landmarks"]["landmarks"].size(), 2U);
+  EXPECT_TRUE(sr["parameters"]["parameters"]["SS"]["value"].is_number()) << sr["parameters"].dump();
+  EXPECT_TRUE(sr["parameters"]["parameters"]["PI"]["value"].is_null());  // no hip axis was placed
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace sagitta::dicom {
 
 std::string overlayBytes(const ReportInput& in, const cv::Mat& display) {
   const auto& s = in.source;
-  const OutputUids uids = outputUids(s.sopInstanceUid, in.model.sha256, "sc");
+  const OutputUids uids = reportUids(in, "sc");
   cv::Mat rgb;
   cv::cvtColor(renderOverlay(in, display), rgb, cv::COLOR_BGR2RGB);
 
@@ -39,17 +39,17 @@ std::string overlayBytes(const ReportInput& in, const cv::Mat& display) {
   put(DCM_StudyDescription, s.study.studyDescription);
   put(DCM_SeriesInstanceUID, uids.series);
   put(DCM_Modality, "OT");
-  put(DCM_SeriesNumber, "9902");
+  put(DCM_SeriesNumber, in.review ? "9904" : "9902");
   // Copied, never invented (type 3): a source without one says nothing about the body part.
   // An unpaired body part: General Series Laterality must then be absent.
   if (!s.bodyPartExamined.empty()) put(DCM_BodyPartExamined, s.bodyPartExamined);
-  put(DCM_SeriesDescription, "Sagitta overlay");
+  put(DCM_SeriesDescription, in.review ? "Sagitta overlay (reviewed)" : "Sagitta overlay");
   put(DCM_ConversionType, "WSD");
   put(DCM_Manufacturer, kManufacturer);
   put(DCM_SecondaryCaptureDeviceManufacturer, kManufacturer);
   put(DCM_SecondaryCaptureDeviceManufacturerModelName, kModelName);
   put(DCM_SecondaryCaptureDeviceSoftwareVersions, in.model.version.empty() ? "sagitta" : in.model.version);
-  put(DCM_InstanceNumber, "1");
+  put(DCM_InstanceNumber, in.review ? std::to_string(in.review->revision) : "1");
   put(DCM_PatientOrientation, s.patientOrientation);
   put(DCM_ImageType, "DERIVED\\SECONDARY");
   put(DCM_BurnedInAnnotation, "YES");

@@ -170,7 +170,12 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
   panelWidth += 2 * margin;
 
   // The banner across the top, its text shrunk to the canvas when the film is narrow.
-  const std::string bannerText = "AUTOMATED MEASUREMENT - VERIFY BEFORE CLINICAL USE";
+  // A reviewed overlay says who stands by it instead of the automated-measurement warning.
+  const std::string bannerText =
+      in.review ? std::string(in.review->corrected ? "CORRECTED" : "APPROVED") + " BY " +
+                         personName(in.review->reviewer) + (in.review->authenticated ? "" : " (NOT AUTHENTICATED)") +
+                         " - REVISION " + std::to_string(in.review->revision)
+                   : std::string("AUTOMATED MEASUREMENT - VERIFY BEFORE CLINICAL USE");
   Pen banner{text.scale, line};
   const int bannerRoom = grey.cols + panelWidth - 2 * margin;
   if (banner.size(bannerText).width > bannerRoom) banner.scale *= static_cast<double>(bannerRoom) / banner.size(bannerText).width;
@@ -226,7 +231,7 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
     cv::circle(image, p, 3 * line, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
   }
 
-  cv::rectangle(canvas, {0, 0, canvas.cols, bannerHeight}, cv::Scalar(0, 0, 170), cv::FILLED);
+  cv::rectangle(canvas, {0, 0, canvas.cols, bannerHeight}, in.review ? cv::Scalar(60, 110, 0) : cv::Scalar(0, 0, 170), cv::FILLED);
   banner.draw(canvas, bannerText, {margin, bannerHeight - margin}, kWhite);
 
   // The callouts: a column beside the spine on the patient's back, each on a dark box and

@@ -2,6 +2,7 @@
 #include "sagitta/dicom/structured_report.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -147,12 +148,30 @@ OutputUids outputUids(std::string_view sourceSopInstanceUid, std::string_view mo
   return {core::uidFromKey(key + "/series"), core::uidFromKey(key + "/instance")};
 }
 
+OutputUids reportUids(const ReportInput& in, std::string_view kind) {
+  std::string key(kind);
+  if (in.review) key += "-review-" + std::to_string(in.review->revision);
+  return outputUids(in.source.sopInstanceUid, in.model.sha256, key);
+}
+
+std::string personName(std::string_view typed) {
+  std::string name;
+  for (const char c : typed) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == '\\' || c == 0x7f) continue;
+    if (name.size() == 64) break;
+    name += c;
+  }
+  const auto first = name.find_first_not_of(' ');
+  if (first == std::string::npos) throw std::invalid_argument("the reviewer's name is empty");
+  return name.substr(first, name.find_last_not_of(' ') - first + 1);
+}
+
 std::string structuredReportBytes(const ReportInput& in) {
   const auto& s = in.source;
   if (s.sopInstanceUid.empty() || s.study.studyInstanceUid.empty() || s.sopClassUid.empty()) {
     throw DicomError("the source has no SOP Instance / SOP Class / Study Instance UID: cannot reference it");
   }
-  const OutputUids uids = outputUids(s.sopInstanceUid, in.model.sha256, "sr");
+  const OutputUids uids = reportUids(in, "sr");
 
   TID1500_MeasurementReport report(CMR_CID7021::ImagingMeasurementReport);
   check(report.setLanguage(CID5000_Languages::English), "language");
@@ -160,6 +179,10 @@ std::string structuredReportBytes(const ReportInput& in) {
             core::uidFromKey("sagitta/device/" + in.model.sha256), "Sagitta", "Sagitta project",
             in.model.name + (in.model.version.empty() ? "" : " " + in.model.version), in.model.sha256),
         "device observer");
+  if (in.review) {
+    check(report.getObservationContext().addPersonObserver(personName(in.review->reviewer), in.review->organization),
+          "person observer");
+  }
   check(report.addProcedureReported(CMR_CID100::ImagingProcedure), "procedure reported");
   check(report.getImageLibrary().createNewImageLibrary(), "image library");  // not created by TID 1500
   check(report.getImageLibrary().addImageGroup(), "image library group");
@@ -184,6 +207,14 @@ std::string structuredReportBytes(const ReportInput& in) {
                                           grade + (modifier.grade ? "" : " (" + modifier.reason + ")")),
           "Schwab modifier");
   }
+  if (const auto& r = in.review) {
+    check(report.addQualitativeEvaluation(
+              coded(privateCode("REVIEW", "Review")),
+              std::string(r->corrected ? "corrected" : "approved") + " by " + personName(r->reviewer) +
+                  (r->authenticated ? " (authenticated Orthanc user)" : " (not authenticated: name as typed on the review page)") +
+                  ", revision " + std::to_string(r->revision)),
+          "review");
+  }
   if (!report.isValid()) throw DicomError("the SR content tree is not a valid TID 1500 report");
 
   DSRDocument document;
@@ -207,13 +238,27 @@ std::string structuredReportBytes(const ReportInput& in) {
   document.setAccessionNumber(s.study.accessionNumber, OFFalse);
   document.setReferringPhysicianName(s.study.referringPhysician, OFFalse);
   document.setStudyDescription(s.study.studyDescription, OFFalse);
-  document.setSeriesDescription("Sagitta sagittal spine measurements");
-  document.setSeriesNumber("9901");
-  document.setInstanceNumber("1");
+  document.setSeriesDescription(in.review ? "Sagitta sagittal spine measurements (reviewed)"
+                                          : "Sagitta sagittal spine measurements");
+  document.setSeriesNumber(in.review ? "9903" : "9901");
+  document.setInstanceNumber(in.review ? std::to_string(in.review->revision) : "1");
   document.setManufacturer(kManufacturer);
   document.setManufacturerModelName(kModelName);
   document.setSoftwareVersions(in.model.version.empty() ? "sagitta" : in.model.version);
-  document.setCompletionFlagDescription("automated measurement - verify before clinical use");
+  if (const auto& r = in.review) {
+    // A person stands by it: COMPLETE, then VERIFIED with the reviewer, replacing its predecessors.
+    check(document.completeDocument(r->corrected ? "automated measurement corrected by a reviewer"
+                                                 : "automated measurement approved by a reviewer"),
+          "completion");
+    check(document.verifyDocument(personName(r->reviewer), r->organization, r->dateTime), "verification");
+    for (const auto& p : r->predecessors) {
+      check(document.getPredecessorDocuments().addItem(p.studyInstanceUid, p.seriesInstanceUid, p.sopClassUid,
+                                                       p.sopInstanceUid),
+            "predecessor");
+    }
+  } else {
+    document.setCompletionFlagDescription("automated measurement - verify before clinical use");
+  }
   check(document.getCurrentRequestedProcedureEvidence().addItem(s.study.studyInstanceUid, s.seriesInstanceUid,
                                                                 s.sopClassUid, s.sopInstanceUid),
         "evidence");

@@ -117,11 +117,30 @@ std::string structuredReportToJson(const std::string& path) {
     const std::string key(info.key);
     if (parameters.contains(key)) ordered[key] = parameters[key];
   }
-  const Json root{{"source_sop_instance_uid", sourceInstance.c_str()},
-                  {"model", model},
-                  {"landmarks", Json::parse(core::landmarksToJson(landmarks))},
-                  {"parameters", {{"calibration", core::calibrationKey(landmarks.image.calibration.kind)},
-                                  {"parameters", ordered}}}};
+  Json root{{"source_sop_instance_uid", sourceInstance.c_str()},
+            {"model", model},
+            {"landmarks", Json::parse(core::landmarksToJson(landmarks))},
+            {"parameters", {{"calibration", core::calibrationKey(landmarks.image.calibration.kind)},
+                            {"parameters", ordered}}}};
+  if (document.getVerificationFlag() == DSRTypes::VF_Verified) {
+    OFString name, organization, dateTime;
+    DSRCodedEntryValue code;
+    document.getVerifyingObserver(document.getNumberOfVerifyingObservers(), dateTime, name, code, organization);
+    Json predecessors = Json::array();
+    auto& list = document.getPredecessorDocuments();
+    if (list.gotoFirstItem().good()) {
+      do {
+        OFString uid;
+        list.getSOPInstanceUID(uid);
+        predecessors.push_back(uid.c_str());
+      } while (list.gotoNextItem().good());
+    }
+    root["review"] = {{"verification", "VERIFIED"},
+                      {"verifying_observer", name.c_str()},
+                      {"organization", organization.c_str()},
+                      {"verification_datetime", dateTime.c_str()},
+                      {"predecessors", predecessors}};
+  }
   return root.dump(2);
 }
 

@@ -104,6 +104,7 @@ void AnalysisService::onPacsJobEnded(const std::string& orthancJob, bool success
 }
 
 bool AnalysisService::request(const std::string& instance, bool force) {
+  if (queue_->instanceReviewed(instance)) return false;
   const bool queued = queue_->enqueue(instance, engine_->bundleSha256(), force);
   if (queued) notify();
   return queued;
@@ -347,7 +348,7 @@ std::optional<AnalysisService::Prepared> AnalysisService::prepare(const Job& job
 std::string AnalysisService::storeOwn(const std::string& bytes, const dicom::ReportInput& report, const char* kind,
                                       const char* what) {
   // Known as ours before the change log reports it, so the feed does not queue it.
-  const auto uids = dicom::outputUids(report.source.sopInstanceUid, report.model.sha256, kind);
+  const auto uids = dicom::reportUids(report, kind);
   const auto expected = store_.instanceId(report.source.patient.id, report.source.study.studyInstanceUid, uids.series,
                                           uids.instance);
   {

@@ -62,7 +62,9 @@ class Statement {
 // Finished jobs that have no send left to do: what retention and a full database may delete.
 constexpr const char* kPrunable =
     "SELECT id FROM jobs j WHERE j.state IN ('done', 'skipped', 'failed') AND j.updated < ? AND NOT EXISTS "
-    "(SELECT 1 FROM forwards f WHERE f.job_id = j.id AND f.state IN ('pending', 'sending')) ORDER BY j.updated, j.id LIMIT ?";
+    "(SELECT 1 FROM forwards f WHERE f.job_id = j.id AND f.state IN ('pending', 'sending')) AND NOT EXISTS "
+    "(SELECT 1 FROM reviews r WHERE r.job_id = j.id) ORDER BY j.updated, j.id LIMIT ?";
+// Reviewed jobs are the audit trail and a site's training data: retention never deletes them.
 
 constexpr std::int64_t kPruneBatch = 200;  // jobs deleted per round when the database is full
 constexpr int kPruneRounds = 3;            // rounds per write before it fails as full
@@ -87,6 +89,39 @@ Job readJob(const Statement& s) {
   j.timings = s.text(11);
   return j;
 }
+
+constexpr const char* kReviewColumns =
+    "id, job_id, revision, action, reviewer, authenticated, reason, landmarks, parameters, changes, sr_instance, "
+    "sc_instance, created";
+
+Review readReview(const Statement& s, int first = 0) {
+  Review r;
+  r.id = s.integer(first);
+  r.job = s.integer(first + 1);
+  r.revision = static_cast<int>(s.integer(first + 2));
+  r.action = reviewActionFromKey(s.text(first + 3)).value_or(ReviewAction::Reject);
+  r.reviewer = s.text(first + 4);
+  r.authenticated = s.integer(first + 5) != 0;
+  r.reason = s.text(first + 6);
+  r.landmarks = s.text(first + 7);
+  r.parameters = s.text(first + 8);
+  r.changes = s.text(first + 9);
+  r.srInstance = s.text(first + 10);
+  r.scInstance = s.text(first + 11);
+  r.created = s.real(first + 12);
+  return r;
+}
+
+// A film a reviewer should look at: not reviewed, and refused by the gate or carrying a
+// withheld parameter or a quality warning (the result JSON of models::analysisToJson).
+constexpr const char* kNeedsReview =
+    "NOT EXISTS (SELECT 1 FROM reviews r WHERE r.job_id = j.id) AND (j.state = 'skipped' OR "
+    "json_array_length(j.result, '$.withheld') > 0 OR EXISTS (SELECT 1 FROM json_each(j.result, "
+    "'$.parameters.parameters') p WHERE json_type(p.value, '$.warnings') = 'array'))";
+
+// The latest review of job j, as a correlated subquery of the worklist.
+constexpr const char* kLatestReview =
+    "(SELECT r.id FROM reviews r WHERE r.job_id = j.id ORDER BY r.revision DESC LIMIT 1)";
 
 constexpr const char* kForwardColumns =
     "id, job_id, destination, resources, state, attempts, next_attempt, created, updated, orthanc_job, reason";
@@ -170,6 +205,22 @@ std::string forwardStateKey(ForwardState state) {
   return "failed";
 }
 
+std::string reviewActionKey(ReviewAction action) {
+  switch (action) {
+    case ReviewAction::Approve: return "approve";
+    case ReviewAction::Correct: return "correct";
+    case ReviewAction::Reject: return "reject";
+  }
+  return "reject";
+}
+
+std::optional<ReviewAction> reviewActionFromKey(const std::string& key) {
+  for (const auto a : {ReviewAction::Approve, ReviewAction::Correct, ReviewAction::Reject}) {
+    if (reviewActionKey(a) == key) return a;
+  }
+  return std::nullopt;
+}
+
 std::string jobStateKey(JobState state) {
   switch (state) {
     case JobState::Queued: return "queued";
@@ -225,6 +276,13 @@ JobQueue::JobQueue(const std::string& path, std::int64_t maxBytes) : path_(path)
     exec("CREATE INDEX IF NOT EXISTS forwards_job ON forwards(job_id)");
     exec("CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(updated)");
     exec("CREATE TABLE IF NOT EXISTS pacs_jobs (id TEXT PRIMARY KEY, success INTEGER NOT NULL, at REAL NOT NULL)");
+    exec("CREATE TABLE IF NOT EXISTS reviews ("
+         " id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id),"
+         " revision INTEGER NOT NULL, action TEXT NOT NULL, reviewer TEXT NOT NULL,"
+         " authenticated INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '', landmarks TEXT NOT NULL DEFAULT '',"
+         " parameters TEXT NOT NULL DEFAULT '', changes TEXT NOT NULL DEFAULT '[]',"
+         " sr_instance TEXT NOT NULL DEFAULT '', sc_instance TEXT NOT NULL DEFAULT '', created REAL NOT NULL,"
+         " UNIQUE(job_id, revision))");
   } catch (const QueueError& e) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -449,6 +507,104 @@ std::map<std::string, std::int64_t> JobQueue::countByState() {
   const std::lock_guard<std::mutex> lock(mutex_);
   Statement s(db_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
   return countStates(s, {"queued", "running", "done", "skipped", "failed"});
+}
+
+int JobQueue::addReview(const Review& review, int basedOn) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return withRoom([&] {
+    Transaction transaction(db_);
+    Statement latest(db_, "SELECT COALESCE(MAX(revision), 0) FROM reviews WHERE job_id = ?");
+    latest.bind(1, review.job).step();
+    if (latest.integer(0) != basedOn) return 0;
+    const int revision = basedOn + 1;
+    Statement s(db_, "INSERT INTO reviews (job_id, revision, action, reviewer, authenticated, reason, landmarks, "
+                     "parameters, changes, sr_instance, sc_instance, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, review.job).bind(2, static_cast<std::int64_t>(revision)).bind(3, reviewActionKey(review.action));
+    s.bind(4, review.reviewer).bind(5, std::int64_t{review.authenticated ? 1 : 0}).bind(6, review.reason);
+    s.bind(7, review.landmarks).bind(8, review.parameters).bind(9, review.changes.empty() ? "[]" : review.changes);
+    s.bind(10, review.srInstance).bind(11, review.scInstance).bind(12, review.created > 0 ? review.created : now());
+    s.step();
+    transaction.commit();
+    return revision;
+  });
+}
+
+std::vector<Review> JobQueue::reviewsOfJob(std::int64_t job) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, (std::string("SELECT ") + kReviewColumns + " FROM reviews WHERE job_id = ? ORDER BY revision").c_str());
+  s.bind(1, job);
+  std::vector<Review> out;
+  while (s.step()) out.push_back(readReview(s));
+  return out;
+}
+
+std::optional<Review> JobQueue::latestReview(std::int64_t job) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, (std::string("SELECT ") + kReviewColumns +
+                    " FROM reviews WHERE job_id = ? ORDER BY revision DESC LIMIT 1").c_str());
+  s.bind(1, job);
+  if (!s.step()) return std::nullopt;
+  return readReview(s);
+}
+
+bool JobQueue::instanceReviewed(const std::string& instance) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, "SELECT 1 FROM reviews r JOIN jobs j ON j.id = r.job_id WHERE j.instance = ? LIMIT 1");
+  s.bind(1, instance);
+  return s.step();
+}
+
+namespace {
+
+// The worklist's rows: job columns, then the latest review's (NULL id: none), then whether a newer
+// job holds the instance.
+std::string worklistSelect(const std::string& where) {
+  std::string jobColumns;
+  for (const auto& c : words(std::string(kColumns))) jobColumns += (jobColumns.empty() ? "j." : " j.") + c;
+  std::string reviewColumns;
+  for (const auto& c : words(std::string(kReviewColumns))) reviewColumns += (reviewColumns.empty() ? "r." : " r.") + c;
+  return "SELECT " + jobColumns + ", " + reviewColumns +
+         ", EXISTS (SELECT 1 FROM jobs n WHERE n.instance = j.instance AND n.updated > j.updated AND n.result != '') "
+         "FROM jobs j LEFT JOIN reviews r ON r.id = " + kLatestReview + " WHERE " + where;
+}
+
+std::vector<WorklistEntry> readWorklist(Statement& s) {
+  const int reviewFirst = static_cast<int>(words(std::string(kColumns)).size());
+  const int supersededColumn = reviewFirst + static_cast<int>(words(std::string(kReviewColumns)).size());
+  std::vector<WorklistEntry> out;
+  while (s.step()) {
+    WorklistEntry e{readJob(s), std::nullopt, s.integer(supersededColumn) != 0};
+    if (!s.text(reviewFirst).empty()) e.latest = readReview(s, reviewFirst);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string worklistWhere(bool needsReview) {
+  return std::string("j.result != '' AND j.state IN ('done', 'skipped')") + (needsReview ? std::string(" AND ") + kNeedsReview : "");
+}
+
+}  // namespace
+
+std::vector<WorklistEntry> JobQueue::worklist(bool needsReview, int limit, int offset) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, worklistSelect(worklistWhere(needsReview) + " ORDER BY j.id DESC LIMIT ? OFFSET ?").c_str());
+  s.bind(1, static_cast<std::int64_t>(limit)).bind(2, static_cast<std::int64_t>(offset));
+  return readWorklist(s);
+}
+
+std::int64_t JobQueue::worklistCount(bool needsReview) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, ("SELECT COUNT(*) FROM jobs j WHERE " + worklistWhere(needsReview)).c_str());
+  s.step();
+  return s.integer(0);
+}
+
+std::vector<WorklistEntry> JobQueue::reviewedSince(double since) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Statement s(db_, worklistSelect("r.action IN ('approve', 'correct') AND r.created >= ? ORDER BY j.id").c_str());
+  s.bind(1, since);
+  return readWorklist(s);
 }
 
 std::vector<Forward> JobQueue::dueForwards(double at, int limit) {

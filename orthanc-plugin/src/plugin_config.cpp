@@ -99,6 +99,9 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   }
   PluginConfig c;
   c.rules = defaultRules();
+  if (root.is_object() && root.contains("AuthenticationEnabled") && root.at("AuthenticationEnabled").is_boolean()) {
+    c.orthancAuthenticates = root.at("AuthenticationEnabled").get<bool>();
+  }
   if (!root.contains("Sagitta")) {
     c.enable = false;
     return c;

@@ -10,9 +10,13 @@
 
 #include "explorer_js.hpp"
 #include "orthanc_store.hpp"
+#include "review_pages.hpp"
+#include "sagitta/core/landmark_catalogue.hpp"
+#include "sagitta/core/parameter_catalogue.hpp"
 #include "sagitta/plugin/analysis_service.hpp"
 #include "sagitta/plugin/measure_request.hpp"
 #include "sagitta/plugin/plugin_config.hpp"
+#include "sagitta/plugin/review.hpp"
 #include "sagitta/version.hpp"
 
 namespace {
@@ -22,6 +26,7 @@ using sagitta::plugin::AnalysisService;
 using sagitta::plugin::Job;
 using sagitta::plugin::JobState;
 using sagitta::plugin::LogLevel;
+using sagitta::plugin::Review;
 
 OrthancPluginContext* context = nullptr;
 std::unique_ptr<sagitta::plugin::OrthancStore> store;
@@ -92,6 +97,24 @@ Json jobJson(const Job& job) {
   if (!job.timings.empty()) j["timings"] = parsedOrNull(job.timings);
   if (!job.result.empty()) j["result"] = parsedOrNull(job.result);
   return j;
+}
+
+Json reviewJson(const Review& r) {
+  return Json{{"revision", r.revision},
+              {"action", sagitta::plugin::reviewActionKey(r.action)},
+              {"reviewer", r.reviewer},
+              {"authenticated", r.authenticated},
+              {"reason", r.reason},
+              {"at", r.created},
+              {"changes", parsedOrNull(r.changes)},
+              {"sr_instance", r.srInstance},
+              {"sc_instance", r.scInstance}};
+}
+
+Json reviewsJson(std::int64_t job) {
+  Json list = Json::array();
+  for (const auto& r : service->queue().reviewsOfJob(job)) list.push_back(reviewJson(r));
+  return list;
 }
 
 // Wraps a REST handler: method check, service availability, exceptions to 4xx / 500.
@@ -184,7 +207,9 @@ OrthancPluginErrorCode oneJob(OrthancPluginRestOutput* output, const char*, cons
     }
     const auto job = service->queue().job(std::stoll(text));
     if (!job) return answerError(output, 404, "no job " + text);
-    answerJson(output, jobJson(*job));
+    auto j = jobJson(*job);
+    j["reviews"] = reviewsJson(job->id);
+    answerJson(output, j);
   });
 }
 
@@ -221,15 +246,20 @@ OrthancPluginErrorCode analyseInstance(OrthancPluginRestOutput* output, const ch
     const bool force = forceFrom(request);
     if (!store->exists(id)) return answerError(output, 404, "no instance " + id);
     const bool queued = service->request(id, force);
-    answerJson(output, Json{{"queued", queued ? 1 : 0}, {"instance", id},
-                            {"note", queued ? "queued" : "already analysed or pending; pass {\"force\": true} to rerun"}});
+    const char* note = queued ? "queued"
+                       : service->queue().instanceReviewed(id)
+                           ? "reviewed: the reviewer's result stands and the film is not analysed again"
+                           : "already analysed or pending; pass {\"force\": true} to rerun";
+    answerJson(output, Json{{"queued", queued ? 1 : 0}, {"instance", id}, {"note", note}});
   });
 }
 
 OrthancPluginErrorCode measure(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
   return handle(output, request, OrthancPluginHttpMethod_Post, "POST", [&] {
-    const auto parameters =
-        sagitta::plugin::measureLandmarksJson(std::string_view(static_cast<const char*>(request->body), request->bodySize));
+    const auto flag = getArgument(request, "constructions");
+    if (!flag.empty() && flag != "true" && flag != "false") throw std::invalid_argument("constructions must be true or false");
+    const auto parameters = sagitta::plugin::measureLandmarksJson(
+        std::string_view(static_cast<const char*>(request->body), request->bodySize), flag == "true");
     OrthancPluginAnswerBuffer(context, output, parameters.c_str(), static_cast<uint32_t>(parameters.size()),
                               "application/json");
   });
@@ -246,6 +276,161 @@ OrthancPluginErrorCode analyseSeries(OrthancPluginRestOutput* output, const char
       answerError(output, 404, "no series " + id);
     }
   });
+}
+
+std::int64_t jobIdFrom(const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw std::invalid_argument("a job id is a positive integer");
+  }
+  return std::stoll(text);
+}
+
+std::string header(const OrthancPluginHttpRequest* request, const std::string& key) {
+  for (uint32_t i = 0; i < request->headersCount; ++i) {
+    if (key == request->headersKeys[i]) return request->headersValues[i];  // Orthanc gives keys in lower case
+  }
+  return "";
+}
+
+// GET /sagitta/review/worklist?needs_review=true&limit=50&offset=0
+OrthancPluginErrorCode worklist(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
+    const auto flag = getArgument(request, "needs_review");
+    if (!flag.empty() && flag != "true" && flag != "false") throw std::invalid_argument("needs_review must be true or false");
+    const bool needsReview = flag == "true";
+    const auto number = [&](const char* key, int fallback, int max) {
+      const auto text = getArgument(request, key);
+      if (text.empty()) return fallback;
+      if (text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+        throw std::invalid_argument(std::string(key) + " must be a non-negative integer");
+      }
+      return std::min(std::stoi(text), max);
+    };
+    const int limit = number("limit", 50, 500), offset = number("offset", 0, 1000000000);
+    auto& q = service->queue();
+    Json rows = Json::array();
+    for (const auto& e : q.worklist(needsReview, limit, offset)) {
+      const auto result = parsedOrNull(e.job.result);
+      Json warnings = Json::array();
+      if (result.is_object() && result.contains("parameters")) {
+        for (const auto& [key, value] : result["parameters"]["parameters"].items()) {
+          if (value.contains("warnings") && !value["warnings"].empty()) warnings.push_back(key);
+        }
+      }
+      const bool refused = e.job.state == JobState::Skipped;
+      rows.push_back(Json{{"job", e.job.id},
+                          {"instance", e.job.instance},
+                          {"state", refused ? "refused" : "measured"},
+                          {"reasons", result.is_object() ? result.value("reasons", Json::array()) : Json::array()},
+                          {"withheld", result.is_object() ? result.value("withheld", Json::array()) : Json::array()},
+                          {"warnings", warnings},
+                          {"model", result.is_object() ? result.value("model", Json::object()) : Json::object()},
+                          {"analysed", e.job.updated},
+                          {"superseded", e.superseded},
+                          {"revision", e.latest ? e.latest->revision : 0},
+                          {"review", e.latest ? reviewJson(*e.latest) : Json()}});
+    }
+    answerJson(output, Json{{"total", q.worklistCount(needsReview)}, {"offset", offset}, {"limit", limit},
+                            {"needs_review", needsReview}, {"films", rows}});
+  });
+}
+
+// GET: what the review page edits (the current landmarks and parameters, the history).
+// POST: a decision ({"action", "based_on", ...}): 200 with the new revision, 409 when stale.
+OrthancPluginErrorCode reviewJob(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  const auto method = request->method == OrthancPluginHttpMethod_Post ? OrthancPluginHttpMethod_Post : OrthancPluginHttpMethod_Get;
+  return handle(output, request, method, "GET,POST", [&] {
+    const auto id = jobIdFrom(request->groups[0]);
+    try {
+      if (method == OrthancPluginHttpMethod_Post) {
+        auto decision = sagitta::plugin::parseReviewRequest(
+            std::string_view(static_cast<const char*>(request->body), request->bodySize));
+        const auto user = service->config().orthancAuthenticates ? sagitta::plugin::basicAuthUser(header(request, "authorization")) : "";
+        if (!user.empty()) {
+          decision.reviewer = user;
+          decision.authenticated = true;
+        } else if (decision.reviewer.find_first_not_of(' ') == std::string::npos) {
+          throw std::invalid_argument("reviewer: Orthanc has no authenticated user here, so the reviewer must give a name");
+        }
+        return answerJson(output, reviewJson(service->review(id, decision)));
+      }
+      const auto job = service->queue().job(id);
+      if (!job || job->result.empty()) return answerError(output, 404, "job " + std::to_string(id) + " has no result to review");
+      const auto result = parsedOrNull(job->result);
+      const auto reviews = service->queue().reviewsOfJob(id);
+      Json current{{"origin", "model"}, {"revision", 0},
+                   {"landmarks", result.value("landmarks", Json())},
+                   {"parameters", result.value("parameters", Json())}};
+      for (auto r = reviews.rbegin(); r != reviews.rend(); ++r) {
+        if (r->landmarks.empty()) continue;
+        current = Json{{"origin", "review"}, {"revision", r->revision},
+                       {"landmarks", parsedOrNull(r->landmarks)}, {"parameters", parsedOrNull(r->parameters)}};
+        break;
+      }
+      const auto latest = service->queue().latestForInstance(job->instance);
+      answerJson(output, Json{{"job", id},
+                              {"instance", job->instance},
+                              {"state", job->state == JobState::Skipped ? "refused" : "measured"},
+                              {"reasons", result.value("reasons", Json::array())},
+                              {"withheld", result.value("withheld", Json::array())},
+                              {"model", result.value("model", Json::object())},
+                              {"revision", reviews.empty() ? 0 : reviews.back().revision},
+                              {"superseded_by", latest && latest->id != id ? Json(latest->id) : Json()},
+                              {"authentication", service->config().orthancAuthenticates},
+                              {"current", current},
+                              {"reviews", reviewsJson(id)},
+                              {"sr_instance", job->srInstance},
+                              {"sc_instance", job->scInstance}});
+    } catch (const sagitta::plugin::ReviewConflict& e) {
+      answerError(output, 409, e.what());
+    } catch (const sagitta::plugin::ReviewNotFound& e) {
+      answerError(output, 404, e.what());
+    }
+  });
+}
+
+OrthancPluginErrorCode reviewFilm(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
+    try {
+      const auto png = service->filmPng(jobIdFrom(request->groups[0]));
+      OrthancPluginAnswerBuffer(context, output, png.data(), static_cast<uint32_t>(png.size()), "image/png");
+    } catch (const sagitta::plugin::ReviewNotFound& e) {
+      answerError(output, 404, e.what());
+    }
+  });
+}
+
+// The landmarks and parameters the review page offers, from the core's catalogues.
+OrthancPluginErrorCode catalogue(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
+    Json landmarks = Json::array(), parameters = Json::array();
+    for (const auto& l : sagitta::core::landmarkCatalogue()) {
+      landmarks.push_back(Json{{"key", std::string(l.key)}, {"description", std::string(l.description)}});
+    }
+    for (const auto& p : sagitta::core::parameterCatalogue()) {
+      parameters.push_back(Json{{"key", std::string(p.key)}, {"name", std::string(p.name)},
+                                {"paper_mean", p.paperMean}, {"paper_sd", p.paperSd}});
+    }
+    answerJson(output, Json{{"landmarks", landmarks}, {"parameters", parameters}});
+  });
+}
+
+// The review page's files, embedded at build time (orthanc-plugin/pages/).
+OrthancPluginErrorCode page(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  if (request->method != OrthancPluginHttpMethod_Get) {
+    OrthancPluginSendMethodNotAllowed(context, output, "GET");
+    return OrthancPluginErrorCode_Success;
+  }
+  const std::string name = request->groups[0];
+  for (const auto& file : sagitta::plugin::kReviewPages) {
+    if (name == file.name) {
+      OrthancPluginAnswerBuffer(context, output, file.body, static_cast<uint32_t>(std::char_traits<char>::length(file.body)),
+                                file.mime);
+      return OrthancPluginErrorCode_Success;
+    }
+  }
+  answerError(output, 404, "no page " + name.substr(0, 60));
+  return OrthancPluginErrorCode_Success;
 }
 
 OrthancPluginErrorCode onChange(OrthancPluginChangeType type, OrthancPluginResourceType, const char* resourceId) {
@@ -284,6 +469,11 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/instances/([^/]+)/analyse", analyseInstance);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/series/([^/]+)/analyse", analyseSeries);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/measure", measure);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/worklist", worklist);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/catalogue", catalogue);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/jobs/([^/]+)", reviewJob);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/jobs/([^/]+)/film.png", reviewFilm);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/app/([a-z]+\\.(html|js|css))", page);
   OrthancPluginRegisterOnChangeCallback(c, onChange);
   try {
     char* text = OrthancPluginGetConfiguration(c);

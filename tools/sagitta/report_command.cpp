@@ -52,7 +52,7 @@ int runReport(const std::vector<std::string>& args, Streams io) {
   landmarks.image = {info.columns, info.rows, info.calibration};
   const auto measurement = core::measure(landmarks.landmarks, info.calibration);
 
-  dicom::ReportInput report{info, landmarks, measurement, {}};
+  dicom::ReportInput report{info, landmarks, measurement, {}, std::nullopt};
   report.model.name = "supplied-landmarks";
   report.model.version = std::string("sagitta ") + kVersion;
   report.model.sha256 = core::Sha256::hex(landmarksText);

@@ -38,6 +38,7 @@
 #include "sagitta/plugin/job_queue.hpp"
 #include "sagitta/plugin/metrics.hpp"
 #include "sagitta/plugin/plugin_config.hpp"
+#include "sagitta/plugin/review.hpp"
 #include "sagitta/plugin/routing.hpp"
 
 namespace sagitta::plugin {
@@ -61,9 +62,18 @@ class AnalysisService {
   void start();
   void stop();
 
-  // On demand (REST): queue an instance or every instance of a series again.
+  // On demand (REST): queue an instance or every instance of a series again. A reviewed film is
+  // never queued again: the reviewer's result stands.
   bool request(const std::string& instance, bool force);
   int requestSeries(const std::string& series, bool force);
+
+  // A reviewer's decision on one job (review_service.cpp): approve and correct re-issue the SR and
+  // SC (VERIFIED, the reviewer, the predecessor) and record each landmark's change; reject records
+  // the reason. One decision at a time. Throws ReviewNotFound, ReviewConflict, or
+  // std::invalid_argument for landmarks that do not fit the film.
+  Review review(std::int64_t jobId, const ReviewRequest& request);
+  // The job's film as the reviewer sees it: the source's windowed display, full size, as PNG.
+  std::string filmPng(std::int64_t jobId);
 
   JobQueue& queue() { return *queue_; }
   const PluginConfig& config() const { return config_; }
@@ -121,6 +131,7 @@ class AnalysisService {
   bool caughtUp_ = false;            // the first pull after start (it reports what was missed)
   double nextMaintenance_ = 0.0;     // Unix seconds
   std::int64_t prunedReported_ = 0;  // prunings for room already logged
+  std::mutex reviewMutex_;  // one review decision at a time: revision check, store, record
   std::mutex ownMutex_;
   std::set<std::string> ownOutputs_;  // PACS ids of SR and SC being stored, not yet seen by the feed
 };

@@ -68,6 +68,33 @@ struct Forward {
   std::string reason;                  // the last failure
 };
 
+// A reviewer's decision on a job's result (the review page): revisions 1, 2, ... per job. Approve
+// and correct re-issue the SR and SC; reject records the reason only.
+enum class ReviewAction { Approve, Correct, Reject };
+std::string reviewActionKey(ReviewAction action);
+std::optional<ReviewAction> reviewActionFromKey(const std::string& key);
+
+struct Review {
+  std::int64_t id = 0, job = 0;
+  int revision = 0;
+  ReviewAction action = ReviewAction::Approve;
+  std::string reviewer;        // the authenticated user or the name as typed
+  bool authenticated = false;
+  std::string reason;          // reject: why; correct / approve: an optional comment
+  std::string landmarks;       // the landmarks file after the decision (approve / correct)
+  std::string parameters;      // the parameters JSON measured from them
+  std::string changes;         // JSON array: {"id", "from": [x, y] | null, "to": [x, y] | null}
+  std::string srInstance, scInstance;  // Orthanc ids of the re-issued SR and SC
+  double created = 0.0;        // Unix seconds
+};
+
+// One row of the review worklist: a job with a result, and its latest review when it has one.
+struct WorklistEntry {
+  Job job;
+  std::optional<Review> latest;
+  bool superseded = false;     // a newer job (a rerun) holds this instance's result
+};
+
 struct Backoff {
   int maxAttempts = 10;
   double firstSeconds = 10.0, maxSeconds = 600.0;
@@ -109,6 +136,20 @@ class JobQueue {
   std::vector<Job> list(std::optional<JobState> state, int limit, int offset);
   std::int64_t count(std::optional<JobState> state);
   std::map<std::string, std::int64_t> countByState();  // every state, zeros included
+
+  // Reviews. addReview records `review` as revision basedOn + 1 and returns it, or returns 0
+  // when the job's latest revision is no longer basedOn (a conflicting review came first).
+  int addReview(const Review& review, int basedOn);
+  std::vector<Review> reviewsOfJob(std::int64_t job);
+  std::optional<Review> latestReview(std::int64_t job);
+  bool instanceReviewed(const std::string& instance);
+  // Jobs with a result (done, or not measured by the gate), newest first. needsReview: only those
+  // without a review whose result the gate refused or whose parameters carry warnings or were
+  // withheld.
+  std::vector<WorklistEntry> worklist(bool needsReview, int limit, int offset);
+  std::int64_t worklistCount(bool needsReview);
+  // Reviewed jobs whose latest decision is approve or correct, reviewed at or after `since`.
+  std::vector<WorklistEntry> reviewedSince(double since);
 
   // Forwards.
   std::vector<Forward> dueForwards(double now, int limit);  // pending, next attempt reached

@@ -44,6 +44,9 @@ struct PluginConfig {
   int memoryQueue = 2;              // decoded images waiting for a worker (back-pressure bound)
   ForwardingConfig forwarding;
   std::vector<RoutingRule> rules;   // default: defaultRules()
+  // Orthanc's own AuthenticationEnabled (top level), true only when set so: then Orthanc has
+  // checked a request's Basic credentials, and the review page's reviewer is that user.
+  bool orthancAuthenticates = false;
 };
 
 // fullConfiguration: Orthanc's whole configuration as JSON. Throws PluginConfigError naming the
