@@ -3,6 +3,7 @@
 
 Used by the integration tests and by scripts/demo.sh. Standard library only.
 """
+import base64
 import json
 import os
 import shutil
@@ -35,6 +36,7 @@ class OrthancNode:
         self.process = None
         self.log_path = os.path.join(self.workdir, "orthanc.log")
         self.sagitta = sagitta or {}
+        self.credentials = None  # (user, password) sent with every REST request
         if not keep and os.path.exists(self.workdir):
             shutil.rmtree(self.workdir)
         os.makedirs(self.workdir, exist_ok=True)
@@ -117,6 +119,9 @@ class OrthancNode:
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method)
+        if self.credentials:  # Orthanc's RegisteredUsers: HTTP Basic
+            token = base64.b64encode(("%s:%s" % self.credentials).encode()).decode()
+            req.add_header("Authorization", "Basic " + token)
         with urllib.request.urlopen(req, timeout=30) as r:
             payload = r.read()
         try:

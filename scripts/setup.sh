@@ -14,6 +14,8 @@ PACKAGES=(
   orthanc-gdcm libgdcm-tools
   # DICOMweb (STOW-RS intake in the integration tests)
   orthanc-dicomweb
+  # the review page's browser test (driven by puppeteer-core from tests/js)
+  chromium
   # DICOM tools used by tests (dcmdump, storescu) and validators (dciodvfy, DicomSRValidator)
   dcmtk dicom3tools pixelmed-apps python3-pydicom nodejs
   # tests and benchmarks; clang and its libFuzzer runtime for the fuzz preset
@@ -22,18 +24,19 @@ PACKAGES=(
   python3
 )
 
-# dcmjs (OHIF's DICOM library) for the SR read-back test, pinned by tests/js/package-lock.json.
+# dcmjs (OHIF's DICOM library) for the SR read-back test and puppeteer-core for the browser
+# tests, pinned by tests/js/package-lock.json.
 # Debian's nodejs does not bring npm: without one on PATH, Debian's npm package is installed
 # (some images ship their own npm, which is then used as it is).
 install_dcmjs() {
   local here
   here="$(cd "$(dirname "$0")/.." && pwd)"
-  [ -d "$here/tests/js/node_modules/dcmjs" ] && return 0
+  [ -d "$here/tests/js/node_modules/dcmjs" ] && [ -d "$here/tests/js/node_modules/puppeteer-core" ] && return 0
   if ! command -v npm >/dev/null; then
     echo "setup: installing npm"
     $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
   fi
-  echo "setup: installing dcmjs (npm ci in tests/js)"
+  echo "setup: installing dcmjs and puppeteer-core (npm ci in tests/js)"
   (cd "$here/tests/js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 

@@ -557,7 +557,7 @@ TEST(AnalysisService, AReviewReissuesAVerifiedSrAndKeepsTheAutomaticOne) {
   landmarks.landmarks.set(core::LandmarkId::S1_A, {s1.x + 25.0, s1.y - 30.0, std::nullopt});
   ReviewRequest correct;
   correct.action = ReviewAction::Correct;
-  correct.reviewer = "Dr Review\\er\n";  // a backslash and a newline cannot be in a PN value
+  correct.reviewer = "Jane Re\\viewer\n";  // a backslash and a newline cannot be in a PN value
   correct.landmarks = landmarks;
   const auto review = service.review(job.id, correct);
   EXPECT_EQ(review.revision, 1);
@@ -573,7 +573,7 @@ TEST(AnalysisService, AReviewReissuesAVerifiedSrAndKeepsTheAutomaticOne) {
   const auto reviewed = srJson(h.store.stored[2], h.dir);
   ASSERT_TRUE(reviewed.contains("review")) << reviewed.dump();
   EXPECT_EQ(reviewed["review"]["verification"], "VERIFIED");
-  EXPECT_EQ(reviewed["review"]["verifying_observer"], "Dr Reviewer");
+  EXPECT_EQ(reviewed["review"]["verifying_observer"], "Reviewer^Jane");  // DICOM PN: Family^Given
   const auto automaticUid = dicom::outputUids(automatic["source_sop_instance_uid"].get<std::string>(),
                                               service.bundleSha256(), "sr").instance;
   EXPECT_EQ(reviewed["review"]["predecessors"], nlohmann::json::array({automaticUid}));

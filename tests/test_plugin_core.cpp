@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sagitta/core/construction.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "sagitta/core/landmarks_json.hpp"
@@ -213,6 +215,16 @@ TEST(MeasureRequest, AnswersTheCoreMeasurementOrTheReasonItCannot) {
   }
   const auto after = nlohmann::json::parse(measureLandmarksJson(moved.dump()));
   EXPECT_NE(after.at("parameters").at("SS").at("value"), answer.at("parameters").at("SS").at("value"));
+
+  // With ?constructions=true: each measured parameter's lines as the SR draws them (the review
+  // page draws these and computes nothing itself).
+  const auto drawn = nlohmann::json::parse(measureLandmarksJson(body, true));
+  EXPECT_EQ(drawn.at("parameters"), answer.at("parameters"));
+  ASSERT_EQ(drawn.at("constructions").size(), 18U) << drawn.at("constructions").dump();
+  const auto ss = core::constructionOf(core::ParameterId::SS, truth.landmarks);
+  ASSERT_EQ(drawn.at("constructions").at("SS").size(), ss.size());
+  EXPECT_DOUBLE_EQ(drawn.at("constructions").at("SS")[0][0].get<double>(), ss[0].x);
+  EXPECT_DOUBLE_EQ(drawn.at("constructions").at("SS")[0][1].get<double>(), ss[0].y);
 
   const auto refused = [](const std::string& text, const std::string& fragment) {
     try {

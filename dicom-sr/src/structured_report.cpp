@@ -140,6 +140,17 @@ void addLandmarkGroup(TID1500_MeasurementReport& report, const ReportInput& in, 
   }
 }
 
+// A typed "Given Family" as DICOM's "Family^Given" (a PN with spaces and no carets is the
+// retired form dciodvfy warns about); a name that already has carets, or one word, is kept.
+std::string dicomPersonName(const std::string& typed) {
+  const auto name = personName(typed);
+  const auto space = name.rfind(' ');
+  if (name.find('^') != std::string::npos || space == std::string::npos) return name;
+  auto given = name.substr(0, space);
+  given.erase(given.find_last_not_of(' ') + 1);
+  return name.substr(space + 1) + "^" + given;
+}
+
 }  // namespace
 
 OutputUids outputUids(std::string_view sourceSopInstanceUid, std::string_view modelSha256, std::string_view kind) {
@@ -180,7 +191,7 @@ std::string structuredReportBytes(const ReportInput& in) {
             in.model.name + (in.model.version.empty() ? "" : " " + in.model.version), in.model.sha256),
         "device observer");
   if (in.review) {
-    check(report.getObservationContext().addPersonObserver(personName(in.review->reviewer), in.review->organization),
+    check(report.getObservationContext().addPersonObserver(dicomPersonName(in.review->reviewer), in.review->organization),
           "person observer");
   }
   check(report.addProcedureReported(CMR_CID100::ImagingProcedure), "procedure reported");
@@ -250,7 +261,7 @@ std::string structuredReportBytes(const ReportInput& in) {
     check(document.completeDocument(r->corrected ? "automated measurement corrected by a reviewer"
                                                  : "automated measurement approved by a reviewer"),
           "completion");
-    check(document.verifyDocument(personName(r->reviewer), r->organization, r->dateTime), "verification");
+    check(document.verifyDocument(dicomPersonName(r->reviewer), r->organization, r->dateTime), "verification");
     for (const auto& p : r->predecessors) {
       check(document.getPredecessorDocuments().addItem(p.studyInstanceUid, p.seriesInstanceUid, p.sopClassUid,
                                                        p.sopInstanceUid),

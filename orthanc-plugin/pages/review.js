@@ -12,6 +12,9 @@
     landmarks: new Map(), original: new Map(), image: null, selected: null, placing: null,
     view: { scale: 1, tx: 0, ty: 0 }, parameters: null, constructions: {}, drag: null, measureTimer: null,
     measureSeq: 0,
+    // The constructions drawn: those a radiologist draws by hand, toggled by a click on a
+    // parameter's row, and those of the selected landmark's parameters.
+    shown: new Set(['PI', 'SS', 'PT', 'LL', 'SVA', 'CL', 'GTK']),
   };
 
   function text(tag, value, cls) {
@@ -192,8 +195,13 @@
     g.drawImage(state.windowed, 0, 0);
     g.setTransform(1, 0, 0, 1, 0, 0);
     g.lineWidth = 2;
+    const reading = new Set();
+    const labels = [];
+    if (state.selected && state.catalogue) {
+      for (const p of state.catalogue.parameters) if (p.landmarks.includes(state.selected)) reading.add(p.key);
+    }
     for (const [key, points] of Object.entries(state.constructions)) {
-      if (points.length < 2) continue;
+      if (points.length < 2 || !(state.shown.has(key) || reading.has(key))) continue;
       g.strokeStyle = 'rgba(255, 140, 0, 0.85)';
       g.beginPath();
       points.forEach((p, i) => {
@@ -203,11 +211,22 @@
       g.stroke();
       const end = toScreen({ x: points[points.length - 1][0], y: points[points.length - 1][1] });
       const value = state.parameters && state.parameters.parameters[key];
-      if (value && value.value !== null) {
-        g.font = '12px system-ui, sans-serif';
-        g.fillStyle = '#ffcc80';
-        g.fillText(key + ' ' + value.value + ' ' + value.unit, end.x + 6, end.y - 4);
+      if (value && value.value !== null) labels.push({ text: key + ' ' + value.value + ' ' + value.unit, x: end.x + 6, y: end.y - 4 });
+    }
+    // Labels that would overlap are stacked downwards, so each stays readable.
+    g.font = '12px system-ui, sans-serif';
+    const placed = [];
+    for (const label of labels.sort((a, b) => a.y - b.y)) {
+      const width = g.measureText(label.text).width;
+      let y = label.y;
+      for (const p of placed) {
+        if (label.x < p.x + p.width && p.x < label.x + width && Math.abs(y - p.y) < 14) y = p.y + 14;
       }
+      placed.push({ x: label.x, y, width });
+      g.fillStyle = 'rgba(0, 0, 0, 0.6)';
+      g.fillRect(label.x - 2, y - 11, width + 4, 14);
+      g.fillStyle = '#ffcc80';
+      g.fillText(label.text, label.x, y);
     }
     const unreliable = state.job && state.job.state === 'refused' && state.job.current.origin === 'model';
     g.font = '11px system-ui, sans-serif';
@@ -254,7 +273,7 @@
 
   async function remeasure() {
     const seq = ++state.measureSeq;
-    const answer = await call('POST', 'measure?constructions=true', landmarksFile());
+    const answer = await call('POST', 'measure/constructions', landmarksFile());
     if (seq !== state.measureSeq) return;  // a newer position is on its way
     state.parameters = answer;
     state.constructions = answer.constructions || {};
@@ -271,14 +290,19 @@
       const row = document.createElement('tr');
       row.dataset.key = key;
       const name = state.catalogue ? (state.catalogue.parameters.find((p) => p.key === key) || {}).name : '';
-      const label = text('td', key);
-      if (name) label.title = name;
-      row.append(label);
+      row.append(text('td', key));
       row.append(text('td', value.value === null ? '—' : value.value + ' ' + value.unit, 'value'));
       const note = value.value === null ? value.reason : (value.warnings || []).map((w) => w.message || w).join('; ');
       row.append(text('td', note || '', 'note'));
       const old = before[key];
-      if (old && old.value !== value.value) row.className = 'changed';
+      row.classList.toggle('changed', !!(old && old.value !== value.value));
+      row.classList.toggle('shown', state.shown.has(key));
+      row.title = (name ? name + '. ' : '') + 'Click to draw or hide its construction.';
+      row.addEventListener('click', () => {
+        if (state.shown.has(key)) state.shown.delete(key); else state.shown.add(key);
+        row.classList.toggle('shown', state.shown.has(key));
+        draw();
+      });
       body.append(row);
     }
   }
@@ -449,6 +473,7 @@
       return { x: r.left + s.x, y: r.top + s.y };
     },
     ready: () => !!(state.job && state.parameters && state.windowed),
+    constructionsDrawn: () => Object.keys(state.constructions).filter((k) => state.constructions[k].length >= 2),
   };
 
   async function start() {

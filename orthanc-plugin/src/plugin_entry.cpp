@@ -254,15 +254,25 @@ OrthancPluginErrorCode analyseInstance(OrthancPluginRestOutput* output, const ch
   });
 }
 
-OrthancPluginErrorCode measure(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+// POST /sagitta/measure: the parameters; POST /sagitta/measure/constructions: with the lines
+// each one is drawn with (a path, not a query: Orthanc gives plugins GET arguments only for GET).
+OrthancPluginErrorCode measureAnswer(OrthancPluginRestOutput* output, const OrthancPluginHttpRequest* request,
+                                     bool withConstructions) {
   return handle(output, request, OrthancPluginHttpMethod_Post, "POST", [&] {
-    const auto flag = getArgument(request, "constructions");
-    if (!flag.empty() && flag != "true" && flag != "false") throw std::invalid_argument("constructions must be true or false");
     const auto parameters = sagitta::plugin::measureLandmarksJson(
-        std::string_view(static_cast<const char*>(request->body), request->bodySize), flag == "true");
+        std::string_view(static_cast<const char*>(request->body), request->bodySize), withConstructions);
     OrthancPluginAnswerBuffer(context, output, parameters.c_str(), static_cast<uint32_t>(parameters.size()),
                               "application/json");
   });
+}
+
+OrthancPluginErrorCode measure(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return measureAnswer(output, request, false);
+}
+
+OrthancPluginErrorCode measureConstructions(OrthancPluginRestOutput* output, const char*,
+                                            const OrthancPluginHttpRequest* request) {
+  return measureAnswer(output, request, true);
 }
 
 OrthancPluginErrorCode analyseSeries(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
@@ -408,8 +418,10 @@ OrthancPluginErrorCode catalogue(OrthancPluginRestOutput* output, const char*, c
       landmarks.push_back(Json{{"key", std::string(l.key)}, {"description", std::string(l.description)}});
     }
     for (const auto& p : sagitta::core::parameterCatalogue()) {
+      Json reads = Json::array();
+      for (const auto id : p.landmarks) reads.push_back(std::string(sagitta::core::landmarkKey(id)));
       parameters.push_back(Json{{"key", std::string(p.key)}, {"name", std::string(p.name)},
-                                {"paper_mean", p.paperMean}, {"paper_sd", p.paperSd}});
+                                {"paper_mean", p.paperMean}, {"paper_sd", p.paperSd}, {"landmarks", reads}});
     }
     answerJson(output, Json{{"landmarks", landmarks}, {"parameters", parameters}});
   });
@@ -469,6 +481,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/instances/([^/]+)/analyse", analyseInstance);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/series/([^/]+)/analyse", analyseSeries);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/measure", measure);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/measure/constructions", measureConstructions);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/worklist", worklist);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/catalogue", catalogue);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/jobs/([^/]+)", reviewJob);

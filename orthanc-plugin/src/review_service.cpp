@@ -82,6 +82,8 @@ Review AnalysisService::review(std::int64_t jobId, const ReviewRequest& request)
   record.reviewer = request.reviewer;
   record.authenticated = request.authenticated;
   record.reason = request.reason;
+  record.changes = "[]";
+  record.created = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (request.action == ReviewAction::Reject) {
     record.revision = queue_->addReview(record, current);
     if (record.revision == 0) throw ReviewConflict("another review of job " + std::to_string(jobId) + " came first");

@@ -17,7 +17,8 @@ inline constexpr std::size_t kMaxMeasureBodyBytes = 4U << 20U;
 // Throws std::invalid_argument with the reason for a body that is not a usable landmarks file
 // (not JSON, a wrong field, an unknown landmark, points the geometry cannot use).
 // withConstructions: the answer also has "constructions": {KEY: [[x, y], ...]}, each measured
-// parameter's lines in image pixels as the SR and the overlay draw them (?constructions=true).
+// parameter's lines in image pixels as the SR and the overlay draw them (POST
+// /sagitta/measure/constructions).
 std::string measureLandmarksJson(std::string_view body, bool withConstructions = false);
 
 }  // namespace sagitta::plugin

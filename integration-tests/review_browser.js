@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The review page in a real browser (Debian's chromium, puppeteer-core): open the worklist,
+// open a film, drag a landmark, see a parameter change, approve. Prints one JSON line of what
+// it saw; test_review.py judges it and checks the study afterwards.
+// usage: node review_browser.js URL USER PASSWORD JOB SCREENSHOT
+'use strict';
+const puppeteer = require('puppeteer-core');
+
+async function main() {
+  const [url, user, password, job, screenshot] = process.argv.slice(2);
+  const browser = await puppeteer.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  const seen = { errors: [] };
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => seen.errors.push('page: ' + e.message));
+    page.on('console', (m) => { if (m.type() === 'error') seen.errors.push('console: ' + m.text()); });
+    await page.setViewport({ width: 1500, height: 950 });
+    await page.authenticate({ username: user, password });
+    await page.goto(url + '/sagitta/app/review.html', { waitUntil: 'networkidle0', timeout: 60000 });
+    // Every analysed film, not only those flagged for review.
+    await page.click('#needs-review');
+    const row = '#worklist tbody tr[data-job="' + job + '"]';
+    await page.waitForSelector(row, { timeout: 30000 });
+    seen.worklistRows = await page.$$eval('#worklist tbody tr', (rows) => rows.length);
+    await page.click(row);
+    await page.waitForFunction(() => window.sagittaReview && window.sagittaReview.ready(), { timeout: 60000 });
+    const value = () => page.$eval('#parameters tr[data-key="SS"] td.value', (e) => e.textContent);
+    seen.ssBefore = await value();
+    seen.parameterRows = await page.$$eval('#parameters tbody tr', (rows) => rows.length);
+    const p = await page.evaluate(() => window.sagittaReview.landmarkOnScreen('S1_A'));
+    await page.mouse.move(p.x, p.y);
+    await page.mouse.down();
+    await page.mouse.move(p.x + 12, p.y - 18, { steps: 6 });
+    await page.mouse.up();
+    await page.waitForFunction(
+      (before) => document.querySelector('#parameters tr[data-key="SS"] td.value').textContent !== before,
+      { timeout: 30000 }, seen.ssBefore);
+    seen.ssAfter = await value();
+    seen.approveLabel = await page.$eval('#approve', (e) => e.textContent);
+    seen.constructions = await page.evaluate(() => window.sagittaReview.constructionsDrawn());
+    seen.reviewerFieldShown = await page.$eval('#reviewer-row', (e) => e.offsetParent !== null);
+    await page.screenshot({ path: screenshot });
+    await page.click('#approve');
+    await page.waitForFunction(() => /ok|error/.test(document.querySelector('#decision-status').className),
+                               { timeout: 60000 });
+    seen.status = await page.$eval('#decision-status', (e) => e.className + ': ' + e.textContent);
+    seen.history = await page.$$eval('#history li', (items) => items.map((i) => i.textContent));
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(seen));
+}
+
+main().catch((e) => {
+  console.error('review_browser: ' + (e && e.stack ? e.stack : e));
+  process.exit(1);
+});

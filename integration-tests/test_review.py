@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Integration test of the review: a real Orthanc with users, a phantom film by C-STORE, the
+review page in Debian's chromium (puppeteer-core) dragging a landmark and approving, then the
+re-issued SR in the study (validated), the history, a conflict, a reject and the access rules.
+
+usage: test_review.py SAGITTA PLUGIN BUNDLE WORKDIR
+"""
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sagitta_node import OrthancNode  # noqa: E402
+
+SAGITTA, PLUGIN, BUNDLE, WORK = sys.argv[1:5]
+HERE = os.path.dirname(os.path.abspath(__file__))
+NODE_MODULES = os.path.join(HERE, "..", "tests", "js", "node_modules")
+USER, PASSWORD = "reviewer", "sagitta-review-test"
+FAILURES = []
+
+
+def check(condition, message):
+    print(("ok   " if condition else "FAIL ") + message, flush=True)
+    if not condition:
+        FAILURES.append(message)
+
+
+def status_and_body(node, method, path, body=None, credentials=True):
+    saved = node.credentials
+    node.credentials = saved if credentials else None
+    try:
+        return 200, node.request(method, path, body)
+    except urllib.error.HTTPError as e:
+        text = e.read().decode(errors="replace")
+        try:
+            return e.code, json.loads(text)
+        except ValueError:
+            return e.code, text
+    finally:
+        node.credentials = saved
+
+
+def validate(path):
+    """dciodvfy errors and PixelMed's verdict on one SR."""
+    out = subprocess.run(["dciodvfy", path], capture_output=True, text=True)
+    errors = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")]
+    env = dict(os.environ, JAVA_TOOL_OPTIONS="-Djdk.xml.xpathExprOpLimit=0 -Djdk.xml.xpathExprGrpLimit=0 "
+                                             "-Djdk.xml.xpathTotalOpLimit=0")
+    pixelmed = subprocess.run(["java", "-cp", "/usr/share/java/pixelmed.jar", "com.pixelmed.validate.DicomSRValidator", path],
+                              capture_output=True, text=True, env=env)
+    report = pixelmed.stdout + pixelmed.stderr
+    pixelmed_errors = [line for line in report.splitlines() if line.startswith("Error")]
+    return errors, pixelmed_errors, "Root Template Validation Complete" in report
+
+
+def main():
+    films = os.path.join(WORK, "films")
+    subprocess.run([SAGITTA, "phantom", "--out", films, "--count", "1", "--seed", "20261202", "--mode", "dicom",
+                    "--variety", "normal", "--quiet"], check=True)
+    node = OrthancNode(os.path.join(WORK, "node"), PLUGIN, BUNDLE,
+                       extra={"AuthenticationEnabled": True, "RegisteredUsers": {USER: PASSWORD}})
+    node.credentials = (USER, PASSWORD)
+    node.start()
+    try:
+        run(node, films)
+    finally:
+        node.stop()
+    if FAILURES:
+        print("%d check(s) failed; Orthanc's log: %s" % (len(FAILURES), node.log_path))
+        sys.exit(1)
+    print("all review checks passed")
+
+
+def run(node, films):
+    code, _ = status_and_body(node, "GET", "/sagitta/review/worklist", credentials=False)
+    check(code == 401, "the review API has Orthanc's access rules: no credentials, HTTP %d" % code)
+    node.store_scu([os.path.join(films, "case_000000.dcm")])
+    instance = node.wait_for(lambda: (node.get("/instances") or [None])[0], 60, "the film in Orthanc")
+    job = node.finished_job(instance, timeout=300)
+    check(job["state"] == "done", "the film is analysed (%s %s)" % (job["state"], job["reason"]))
+    automatic_sr = node.get("/instances/%s/tags?simplify" % job["sr_instance"])["SOPInstanceUID"]
+
+    screenshot = os.path.join(WORK, "review-page.png")
+    env = dict(os.environ, NODE_PATH=os.path.abspath(NODE_MODULES))
+    browser = subprocess.run(["node", os.path.join(HERE, "review_browser.js"), node.url, USER, PASSWORD, str(job["id"]),
+                              screenshot], capture_output=True, text=True, env=env, timeout=300)
+    if browser.returncode != 0:
+        print(browser.stderr[-3000:])
+    check(browser.returncode == 0, "the browser run ends (exit %d)" % browser.returncode)
+    seen = json.loads(browser.stdout.strip().splitlines()[-1]) if browser.returncode == 0 else {}
+    print("     browser saw: %s" % json.dumps(seen))
+    check(seen.get("worklistRows", 0) >= 1, "the worklist lists the analysed film")
+    check(seen.get("parameterRows") == 18, "the page shows the 18 parameters (%s)" % seen.get("parameterRows"))
+    check(seen.get("ssBefore") and seen.get("ssAfter") and seen["ssBefore"] != seen["ssAfter"],
+          "dragging S1_A changes SS on the page (%s -> %s), measured by the plugin" % (seen.get("ssBefore"), seen.get("ssAfter")))
+    check(seen.get("approveLabel") == "Approve with 1 correction", "the page counts the correction (%s)" % seen.get("approveLabel"))
+    check(str(seen.get("status", "")).startswith("ok: Revision 1 recorded: correct"), "approve records revision 1 (%s)" % seen.get("status"))
+    check(not seen.get("errors"), "no error in the page's console (%s)" % seen.get("errors"))
+    check(len(seen.get("constructions", [])) == 18, "each parameter's construction is drawn (%s)" % seen.get("constructions"))
+    check(seen.get("reviewerFieldShown") is False, "with Orthanc users the page does not ask for a name")
+
+    detail = node.get("/sagitta/jobs/%d" % job["id"])
+    reviews = detail.get("reviews", [])
+    check(len(reviews) == 1 and reviews[0]["action"] == "correct", "the job's history has the correction")
+    if reviews:
+        r = reviews[0]
+        check(r["reviewer"] == USER and r["authenticated"], "the reviewer is the authenticated Orthanc user (%s)" % r["reviewer"])
+        moved = [c["id"] for c in r["changes"]]
+        check(moved == ["S1_A"] and r["changes"][0]["from"] != r["changes"][0]["to"],
+              "the history records S1_A's old and new position (%s)" % r["changes"])
+        sr_path = os.path.join(WORK, "reviewed_sr.dcm")
+        with open(sr_path, "wb") as f:
+            f.write(node.get("/instances/%s/file" % r["sr_instance"]))
+        dump = json.loads(subprocess.run([SAGITTA, "dump-sr", sr_path], check=True, capture_output=True, text=True).stdout)
+        review = dump.get("review", {})
+        check(review.get("verification") == "VERIFIED" and review.get("verifying_observer") == USER,
+              "the new SR is VERIFIED by %s" % review.get("verifying_observer"))
+        check(review.get("predecessors") == [automatic_sr], "the new SR's predecessor is the automatic SR")
+        new_ss = dump["parameters"]["parameters"]["SS"]["value"]
+        check(seen.get("ssAfter", "").startswith("%.2f" % new_ss) or seen.get("ssAfter", "").startswith(str(new_ss)),
+              "the new SR holds the corrected SS the page showed (%s, %s)" % (new_ss, seen.get("ssAfter")))
+        errors, pixelmed_errors, complete = validate(sr_path)
+        check(not errors, "dciodvfy: 0 errors on the reviewed SR (%s)" % errors[:3])
+        check(not pixelmed_errors and complete, "PixelMed: 0 errors on the reviewed SR (%s)" % pixelmed_errors[:3])
+        check(node.get("/instances/%s/tags?simplify" % job["sr_instance"])["SOPInstanceUID"] == automatic_sr,
+              "the automatic SR stays in the study (the audit trail)")
+        sc = node.get("/instances/%s/tags?simplify" % r["sc_instance"])
+        check(sc.get("SeriesDescription") == "Sagitta overlay (reviewed)", "a reviewed overlay SC is in the study")
+
+    code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"], {"action": "approve", "based_on": 0})
+    check(code == 409, "a decision on a superseded revision is a 409 (%d: %s)" % (code, body))
+    code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"],
+                                 {"action": "reject", "based_on": 1, "reason": "a second reader disagrees with S1"})
+    check(code == 200 and body.get("revision") == 2 and body.get("action") == "reject", "a reject with its reason (%s)" % body)
+    code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"], {"action": "reject", "based_on": 2})
+    check(code == 400 and "reason" in body.get("error", ""), "a reject without a reason is a 400 (%s)" % body)
+    code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"],
+                                 {"action": "correct", "based_on": 2, "landmarks": {"landmarks": [{"id": "X", "x": 1, "y": 1}]}})
+    check(code == 400 and "landmarks" in body.get("error", ""), "malformed landmarks are a 400 with the reason (%s)" % body)
+    code, body = status_and_body(node, "POST", "/sagitta/instances/%s/analyse" % instance, {"force": True})
+    check(code == 200 and body.get("queued") == 0 and "reviewed" in body.get("note", ""),
+          "a reviewed film is not analysed again, even forced (%s)" % body.get("note"))
+    worklist = node.get("/sagitta/review/worklist?needs_review=true")
+    check(all(f["job"] != job["id"] for f in worklist["films"]), "a reviewed film leaves the needs-review list")
+    code, _ = status_and_body(node, "GET", "/sagitta/review/jobs/%d/film.png" % job["id"])
+    check(code == 200, "the film is served to the page as PNG")
+
+
+if __name__ == "__main__":
+    main()
