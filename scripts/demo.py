@@ -50,6 +50,7 @@ def main():
         print("%-16s %-8s SR %s, overlay %s" % ("", "", job["sr_instance"], job["sc_instance"]))
     print("\nAngles in degrees, SVA in mm. The SR and overlay of each film are in its study:")
     print("  Orthanc Explorer: %s/app/explorer.html   Sagitta jobs: %s/sagitta/jobs" % (node.url, node.url))
+    print("  Review (correct the landmarks, re-issue a verified SR): %s/sagitta/app/review.html" % node.url)
     print("Orthanc keeps running (pid %d); stop it with: kill %d" % (node.process.pid, node.process.pid))
     with open(os.path.join(WORK, "orthanc.pid"), "w") as f:
         f.write(str(node.process.pid))
