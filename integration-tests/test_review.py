@@ -59,7 +59,7 @@ def validate(path):
 
 def main():
     films = os.path.join(WORK, "films")
-    subprocess.run([SAGITTA, "phantom", "--out", films, "--count", "1", "--seed", "20261202", "--mode", "dicom",
+    subprocess.run([SAGITTA, "phantom", "--out", films, "--count", "2", "--seed", "20261202", "--mode", "dicom",
                     "--variety", "normal", "--quiet"], check=True)
     node = OrthancNode(os.path.join(WORK, "node"), PLUGIN, BUNDLE,
                        extra={"AuthenticationEnabled": True, "RegisteredUsers": {USER: PASSWORD}})
@@ -81,6 +81,7 @@ def run(node, films):
     node.store_scu([os.path.join(films, "case_000000.dcm")])
     instance = node.wait_for(lambda: (node.get("/instances") or [None])[0], 60, "the film in Orthanc")
     job = node.finished_job(instance, timeout=300)
+    node.store_scu([os.path.join(films, "case_000001.dcm")])
     check(job["state"] == "done", "the film is analysed (%s %s)" % (job["state"], job["reason"]))
     automatic_sr = node.get("/instances/%s/tags?simplify" % job["sr_instance"])["SOPInstanceUID"]
 
@@ -148,6 +149,78 @@ def run(node, films):
     check(all(f["job"] != job["id"] for f in worklist["films"]), "a reviewed film leaves the needs-review list")
     code, _ = status_and_body(node, "GET", "/sagitta/review/jobs/%d/film.png" % job["id"])
     check(code == 200, "the film is served to the page as PNG")
+    code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"], {"action": "approve", "based_on": 2})
+    check(code == 200 and body.get("revision") == 3 and body.get("action") == "approve",
+          "approving after the reject re-issues the reviewed points as revision 3 (%s)" % body)
+    export_and_fine_tune(node, job, instance)
+
+
+def export_and_fine_tune(node, job, instance):
+    """The corrections as training data: a second film approved as proposed, the export by
+    `sagitta corrections --from`, and a one-epoch fine-tune of the shipped CPN on it."""
+    second = node.wait_for(lambda: [i for i in node.get("/instances")
+                                    if (node.job_of(i) or {}).get("state") == "done" and i != instance
+                                    and node.job_of(i)["id"] != job["id"]], 300, "the second film's job")[0]
+    second_job = node.job_of(second)
+    code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % second_job["id"], {"action": "approve", "based_on": 0})
+    check(code == 200 and body.get("action") == "approve" and not body.get("changes"), "the second film is approved as proposed")
+    listing = node.get("/sagitta/corrections")
+    check(listing["count"] == 2, "GET /sagitta/corrections lists the two approved films (%d)" % listing["count"])
+    check(node.get("/sagitta/corrections?since=2999-01-01")["count"] == 0, "since= leaves out older reviews")
+    code, body = status_and_body(node, "GET", "/sagitta/corrections?since=yesterday")
+    check(code == 400, "a since that is not a date is a 400 (%s)" % body)
+
+    export = os.path.join(WORK, "export")
+    run = subprocess.run([SAGITTA, "corrections", "--from", node.url, "--out", export],
+                         capture_output=True, text=True, env=dict(os.environ, SAGITTA_CREDENTIALS="%s:%s" % (USER, PASSWORD)))
+    check(run.returncode == 0 and "2 reviewed film(s) exported" in run.stdout and "(1 with points corrected, 1 approved" in run.stdout,
+          "sagitta corrections --from exports them (%s%s)" % (run.stdout.strip(), run.stderr.strip()))
+    name = "job%d-rev3" % job["id"]
+    try:
+        with open(os.path.join(export, name + ".json")) as f:
+            exported = {l["id"]: (l["x"], l["y"]) for l in json.load(f)["landmarks"]}
+        reviewed = node.get("/sagitta/jobs/%d" % job["id"])["reviews"][0]["changes"][0]["to"]
+        check(abs(exported["S1_A"][0] - reviewed[0]) < 0.01 and abs(exported["S1_A"][1] - reviewed[1]) < 0.01,
+              "the exported landmarks carry the reviewer's S1_A")
+        dcm = os.path.join(export, name + ".dcm")
+        check(os.path.getsize(dcm) > 100000 and subprocess.run(["dcmdump", "-q", dcm], capture_output=True).returncode == 0,
+              "the exported film is the DICOM from Orthanc")
+        with open(os.path.join(export, "corrections.json")) as f:
+            manifest = json.load(f)
+        decided = sorted((m["job"], m["revision"], m["action"], m["landmarks_changed_from_model"]) for m in manifest["films"])
+        check(decided == [(job["id"], 3, "approve", 1), (decided[-1][0], 1, "approve", 0)],
+              "corrections.json records each film's decision and how far it is from the model (%s)" % decided)
+    except (OSError, KeyError, ValueError, IndexError) as e:
+        check(False, "the export is readable (%s)" % e)
+        return
+    code, _ = status_and_body(node, "GET", "/sagitta/corrections", credentials=False)
+    check(code == 401, "the export needs Orthanc's credentials too")
+
+    # The export trains: one epoch of the shipped CPN on the two films (and two phantoms for
+    # validation), as docs/TRAINING.md's review loop does at full length.
+    config = os.path.join(WORK, "fine-tune.json")
+    with open(config, "w") as f:
+        json.dump({
+            "name": "review-fine-tune", "output": os.path.join(WORK, "fine-tune"),
+            "network": {"base_channels": 16, "pyramid_channels": 32, "blocks_per_stage": 1,
+                        "input_height": 512, "input_width": 288},
+            "data": {"folder": {"path": export, "validation_fraction": 0.01},
+                     "phantom": {"seed": 31, "count": 2, "validation_seed": 32, "validation_count": 2, "threads": 2}},
+            "training": {"epochs": 1, "batch_size": 2, "learning_rate": 0.0001, "seed": 3, "threads": 2, "device": "cpu",
+                         "initial_weights": os.path.join(BUNDLE, "compact-a.pt")}}, f)
+    train = subprocess.run([SAGITTA, "train", "--config", config], capture_output=True, text=True, timeout=600)
+    if train.returncode != 0:
+        print(train.stdout[-2000:], train.stderr[-2000:])
+    log = ""
+    try:
+        with open(os.path.join(WORK, "fine-tune", "train.log")) as f:
+            log = f.read()
+    except OSError:
+        pass
+    check(train.returncode == 0 and os.path.exists(os.path.join(WORK, "fine-tune", "best.pt")),
+          "a one-epoch fine-tune on the export runs and writes its weights")
+    check("export: 2 training and 0 validation images (split by patient)" in log,
+          "the fine-tune trained on the two exported films (train.log)")
 
 
 if __name__ == "__main__":

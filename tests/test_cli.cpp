@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "cli.hpp"
+#include "http_client.hpp"
 #include "sagitta/core/landmarks_json.hpp"
 #include "sagitta/phantom/dicom_writer.hpp"
 #include "sagitta/phantom/generator.hpp"
@@ -318,6 +319,33 @@ TEST_F(CliTest, ReportInfoAndDumpSr) {
   expectBadInput(runCli({"report", dcm, "--out", out}), "--landmarks is required");
   const auto wrongSize = write("wrong.json", R"({"image": {"columns": 10, "rows": 10}, "landmarks": []})");
   expectBadInput(runCli({"report", dcm, "--landmarks", wrongSize, "--out", out}), "the landmarks file is for a 10 x 10 image");
+}
+
+// sagitta corrections: the node's URL and credentials as they go on the wire, and a node that
+// is not there (a free loopback port) is bad input with the reason, not an internal error.
+TEST_F(CliTest, CorrectionsReadsTheNodeUrlAndSaysWhenTheNodeIsNotThere) {
+  const auto url = parseHttpUrl("http://127.0.0.1:8042/orthanc/");
+  EXPECT_EQ(url.host, "127.0.0.1");
+  EXPECT_EQ(url.port, "8042");
+  EXPECT_EQ(url.path, "/orthanc");
+  EXPECT_EQ(parseHttpUrl("http://pacs").port, "80");
+  EXPECT_EQ(parseHttpUrl("http://pacs").path, "");
+  EXPECT_THROW(parseHttpUrl("https://pacs"), std::invalid_argument);
+  EXPECT_THROW(parseHttpUrl("ftp://pacs"), std::invalid_argument);
+  EXPECT_THROW(parseHttpUrl("http://user:pw@pacs"), std::invalid_argument);
+  EXPECT_THROW(parseHttpUrl("http://pacs:80x"), std::invalid_argument);
+  EXPECT_EQ(base64("reviewer:secret"), "cmV2aWV3ZXI6c2VjcmV0");
+  EXPECT_EQ(base64("a"), "YQ==");
+  EXPECT_EQ(base64("ab"), "YWI=");
+  EXPECT_EQ(base64(""), "");
+
+  const auto usage = runCli({"corrections", "--out", (dir_ / "x").string()});
+  EXPECT_EQ(usage.status, kExitBadInput);
+  EXPECT_EQ(usage.err.rfind("usage: sagitta corrections --from URL --out DIR", 0), 0U) << usage.err;
+  expectBadInput(runCli({"corrections", "--from", "https://pacs", "--out", (dir_ / "x").string()}), "https is not supported");
+  // Port 9 (discard) on loopback: nothing listens there on a test machine.
+  expectBadInput(runCli({"corrections", "--from", "http://127.0.0.1:9", "--out", (dir_ / "x").string()}),
+                 "GET http://127.0.0.1:9/sagitta/corrections: ");
 }
 
 }  // namespace

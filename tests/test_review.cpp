@@ -178,5 +178,15 @@ TEST(ReviewQueue, TheWorklistFlagsWhatNeedsReview) {
   EXPECT_EQ(q.reviewedSince(0)[0].job.id, clean);
 }
 
+TEST(ReviewRequest, SinceIsADateInUtc) {
+  EXPECT_EQ(parseSinceDate(""), 0.0);
+  EXPECT_EQ(parseSinceDate("1970-01-02"), 86400.0);
+  EXPECT_EQ(parseSinceDate("2026-12-01"), 1796083200.0);
+  EXPECT_EQ(parseSinceDate("2026-12-01T06:30:00Z"), 1796083200.0 + 6.5 * 3600.0);
+  for (const char* bad : {"yesterday", "2026-13-01", "2026-12-01 06:30", "2026-12-01T06:30:00", "1969-12-31", "2026-1-01"}) {
+    EXPECT_THROW(parseSinceDate(bad), std::invalid_argument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace sagitta::plugin

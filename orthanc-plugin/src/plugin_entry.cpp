@@ -12,6 +12,7 @@
 #include "orthanc_store.hpp"
 #include "review_pages.hpp"
 #include "sagitta/core/landmark_catalogue.hpp"
+#include "sagitta/core/landmarks_json.hpp"
 #include "sagitta/core/parameter_catalogue.hpp"
 #include "sagitta/plugin/analysis_service.hpp"
 #include "sagitta/plugin/measure_request.hpp"
@@ -70,6 +71,16 @@ std::string getArgument(const OrthancPluginHttpRequest* request, const std::stri
     if (key == request->getKeys[i]) return request->getValues[i];
   }
   return "";
+}
+
+// A paging argument: absent gives fallback, more than max gives max, anything but digits a 400.
+int numberArgument(const OrthancPluginHttpRequest* request, const char* key, int fallback, int max) {
+  const auto text = getArgument(request, key);
+  if (text.empty()) return fallback;
+  if (text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw std::invalid_argument(std::string(key) + " must be a non-negative integer");
+  }
+  return std::min(std::stoi(text), max);
 }
 
 Json parsedOrNull(const std::string& text) {
@@ -180,15 +191,7 @@ OrthancPluginErrorCode jobs(OrthancPluginRestOutput* output, const char*, const 
       state = sagitta::plugin::jobStateFromKey(stateText);
       if (!state) throw std::invalid_argument("state must be queued, running, done, skipped or failed");
     }
-    const auto number = [&](const char* key, int fallback, int max) {
-      const auto text = getArgument(request, key);
-      if (text.empty()) return fallback;
-      if (text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
-        throw std::invalid_argument(std::string(key) + " must be a non-negative integer");
-      }
-      return std::min(std::stoi(text), max);
-    };
-    const int limit = number("limit", 100, 1000), offset = number("offset", 0, 1000000000);
+    const int limit = numberArgument(request, "limit", 100, 1000), offset = numberArgument(request, "offset", 0, 1000000000);
     Json list = Json::array();
     for (const auto& job : service->queue().list(state, limit, offset)) {
       auto j = jobJson(job);
@@ -308,15 +311,7 @@ OrthancPluginErrorCode worklist(OrthancPluginRestOutput* output, const char*, co
     const auto flag = getArgument(request, "needs_review");
     if (!flag.empty() && flag != "true" && flag != "false") throw std::invalid_argument("needs_review must be true or false");
     const bool needsReview = flag == "true";
-    const auto number = [&](const char* key, int fallback, int max) {
-      const auto text = getArgument(request, key);
-      if (text.empty()) return fallback;
-      if (text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
-        throw std::invalid_argument(std::string(key) + " must be a non-negative integer");
-      }
-      return std::min(std::stoi(text), max);
-    };
-    const int limit = number("limit", 50, 500), offset = number("offset", 0, 1000000000);
+    const int limit = numberArgument(request, "limit", 50, 500), offset = numberArgument(request, "offset", 0, 1000000000);
     auto& q = service->queue();
     Json rows = Json::array();
     for (const auto& e : q.worklist(needsReview, limit, offset)) {
@@ -410,6 +405,36 @@ OrthancPluginErrorCode reviewFilm(OrthancPluginRestOutput* output, const char*, 
   });
 }
 
+// GET /sagitta/corrections?since=YYYY-MM-DD: the reviewed films whose latest decision is approve
+// or correct, with their reviewed landmarks: what `sagitta corrections --from` turns into a
+// training folder (each film itself from /instances/{id}/file).
+OrthancPluginErrorCode corrections(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
+    const double since = sagitta::plugin::parseSinceDate(getArgument(request, "since"));
+    Json list = Json::array();
+    for (const auto& e : service->queue().reviewedSince(since)) {
+      const auto& r = *e.latest;  // approve and correct both record the points they stand by
+      const auto result = parsedOrNull(e.job.result);
+      // How far the reviewed points are from the model's, whichever revision moved them.
+      const auto modelPoints = sagitta::core::parseLandmarksJson(result.at("landmarks").dump());
+      const auto reviewedPoints = sagitta::core::parseLandmarksJson(r.landmarks);
+      const auto fromModel = Json::parse(sagitta::plugin::landmarkChanges(modelPoints.landmarks, reviewedPoints.landmarks));
+      list.push_back(Json{{"name", "job" + std::to_string(e.job.id) + "-rev" + std::to_string(r.revision)},
+                          {"job", e.job.id},
+                          {"instance", e.job.instance},
+                          {"revision", r.revision},
+                          {"action", sagitta::plugin::reviewActionKey(r.action)},
+                          {"reviewer", r.reviewer},
+                          {"authenticated", r.authenticated},
+                          {"reviewed", r.created},
+                          {"model", result.is_object() ? result.value("model", Json::object()) : Json::object()},
+                          {"landmarks_changed_from_model", fromModel.size()},
+                          {"landmarks", parsedOrNull(r.landmarks)}});
+    }
+    answerJson(output, Json{{"since", since}, {"count", list.size()}, {"corrections", list}});
+  });
+}
+
 // The landmarks and parameters the review page offers, from the core's catalogues.
 OrthancPluginErrorCode catalogue(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
   return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
@@ -484,6 +509,7 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/measure/constructions", measureConstructions);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/worklist", worklist);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/catalogue", catalogue);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/corrections", corrections);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/jobs/([^/]+)", reviewJob);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/jobs/([^/]+)/film.png", reviewFilm);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/app/([a-z]+\\.(html|js|css))", page);

@@ -2,6 +2,8 @@
 #include "sagitta/plugin/review.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
@@ -113,6 +115,29 @@ std::string landmarkChanges(const core::LandmarkSet& before, const core::Landmar
     changes.push_back(Json{{"id", std::string(info.key)}, {"from", pointJson(a)}, {"to", pointJson(b)}});
   }
   return changes.dump();
+}
+
+double parseSinceDate(const std::string& text) {
+  if (text.empty()) return 0.0;
+  const auto bad = [&] {
+    return std::invalid_argument("since must be a date, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC): " + text.substr(0, 40));
+  };
+  if (text.size() != 10 && text.size() != 20) throw bad();
+  std::tm t{};
+  int consumed = 0;
+  if (text.size() == 10) {
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &t.tm_year, &t.tm_mon, &t.tm_mday, &consumed) != 3 || consumed != 10) throw bad();
+  } else if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour, &t.tm_min,
+                         &t.tm_sec, &consumed) != 6 || consumed != 20) {
+    throw bad();
+  }
+  if (t.tm_year < 1970 || t.tm_mon < 1 || t.tm_mon > 12 || t.tm_mday < 1 || t.tm_mday > 31 || t.tm_hour > 23 ||
+      t.tm_min > 59 || t.tm_sec > 60) {
+    throw bad();
+  }
+  t.tm_year -= 1900;
+  t.tm_mon -= 1;
+  return static_cast<double>(timegm(&t));
 }
 
 }  // namespace sagitta::plugin

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "arguments.hpp"
+#include "http_client.hpp"
 #include "sagitta/core/errors.hpp"
 #include "sagitta/models/errors.hpp"
 #include "sagitta/version.hpp"
@@ -39,6 +40,8 @@ constexpr const char* kUsage =
     "             package trained runs as a model bundle (ensemble kept when it helps)\n"
     "  train      --config FILE.json [--resume]\n"
     "             train a landmark network on phantoms and / or an annotated folder\n"
+    "  corrections --from URL --out DIR [--since YYYY-MM-DD] [--user USER:PASSWORD]\n"
+    "             a node's reviewed films as a training folder (DICOM + landmarks JSON)\n"
     "  version    print the version\n"
     "\n"
     "exit status: 0 success, 1 internal error, 2 bad input or usage (or not measured),\n"
@@ -87,6 +90,7 @@ int run(const std::vector<std::string>& args, Streams io) {
     if (command == "analyse" || command == "analyze") return runAnalyse(rest, io);
     if (command == "eval") return runEval(rest, io);
     if (command == "bundle") return runBundle(rest, io);
+    if (command == "corrections") return runCorrections(rest, io);
     if (command == "version" || command == "--version") {
       io.out << "sagitta " << kVersion << "\n";
       return kExitOk;
@@ -96,6 +100,9 @@ int run(const std::vector<std::string>& args, Streams io) {
     io.err << "sagitta " << command << ": " << e.what() << "\n";
     return kExitBadInput;
   } catch (const core::Error& e) {
+    io.err << "sagitta " << command << ": " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const HttpError& e) {
     io.err << "sagitta " << command << ": " << e.what() << "\n";
     return kExitBadInput;
   } catch (const models::ModelError& e) {

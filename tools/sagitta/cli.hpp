@@ -34,6 +34,7 @@ int runTrain(const std::vector<std::string>& args, Streams io);
 int runAnalyse(const std::vector<std::string>& args, Streams io);
 int runEval(const std::vector<std::string>& args, Streams io);
 int runBundle(const std::vector<std::string>& args, Streams io);
+int runCorrections(const std::vector<std::string>& args, Streams io);
 
 // Reads a whole file ("-" = the input stream), refusing anything over maxBytes.
 // Throws sagitta::core::InvalidInput with the reason.

@@ -51,4 +51,8 @@ std::string basicAuthUser(std::string_view authorization);
 // {"id", "from": [x, y] | null, "to": [x, y] | null} (moved, added, removed); empty when equal.
 std::string landmarkChanges(const core::LandmarkSet& before, const core::LandmarkSet& after);
 
+// GET /sagitta/corrections?since=: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ" as Unix
+// seconds; empty gives 0 (everything). Throws std::invalid_argument for anything else.
+double parseSinceDate(const std::string& text);
+
 }  // namespace sagitta::plugin
