@@ -27,9 +27,17 @@ async function main() {
     await page.waitForSelector(row, { timeout: 30000 });
     seen.worklistRows = await page.$$eval('#worklist tbody tr', (rows) => rows.length);
     await page.click(row);
-    await page.waitForFunction(() => window.sagittaReview && window.sagittaReview.ready(), { timeout: 60000 });
+    await page.waitForFunction(() => window.sagittaReview && window.sagittaReview.ready(), { timeout: 60000, polling: 200 });
     const value = () => page.$eval('#parameters tr[data-key="SS"] td.value', (e) => e.textContent);
     seen.ssBefore = await value();
+    // A second reviewer opens the same film now, at revision 0, and decides after the first.
+    const other = await browser.newPage();
+    other.on('pageerror', (e) => seen.errors.push('second page: ' + e.message));
+    await other.setViewport({ width: 1500, height: 950 });
+    await other.authenticate({ username: user, password });
+    await other.goto(url + '/sagitta/app/review.html?job=' + job, { waitUntil: 'networkidle0', timeout: 60000 });
+    await other.waitForFunction(() => window.sagittaReview && window.sagittaReview.ready(), { timeout: 60000, polling: 200 });
+    await page.bringToFront();
     seen.parameterRows = await page.$$eval('#parameters tbody tr', (rows) => rows.length);
     const p = await page.evaluate(() => window.sagittaReview.landmarkOnScreen('S1_A'));
     await page.mouse.move(p.x, p.y);
@@ -38,7 +46,7 @@ async function main() {
     await page.mouse.up();
     await page.waitForFunction(
       (before) => document.querySelector('#parameters tr[data-key="SS"] td.value').textContent !== before,
-      { timeout: 30000 }, seen.ssBefore);
+      { timeout: 30000, polling: 200 }, seen.ssBefore);
     seen.ssAfter = await value();
     seen.approveLabel = await page.$eval('#approve', (e) => e.textContent);
     seen.constructions = await page.evaluate(() => window.sagittaReview.constructionsDrawn());
@@ -46,9 +54,24 @@ async function main() {
     await page.screenshot({ path: screenshot });
     await page.click('#approve');
     await page.waitForFunction(() => /ok|error/.test(document.querySelector('#decision-status').className),
-                               { timeout: 60000 });
+                               { timeout: 60000, polling: 200 });
     seen.status = await page.$eval('#decision-status', (e) => e.className + ': ' + e.textContent);
     seen.history = await page.$$eval('#history li', (items) => items.map((i) => i.textContent));
+    const settled = (p) => p.waitForFunction(
+      () => /ok|error/.test(document.querySelector('#decision-status').className) &&
+            !/Recording/.test(document.querySelector('#decision-status').textContent), { timeout: 60000, polling: 200 });
+    // The second reviewer's approval is against revision 0: refused, and the page says why.
+    await other.bringToFront();
+    await other.click('#approve');
+    await settled(other);
+    seen.conflict = await other.$eval('#decision-status', (e) => e.className + ': ' + e.textContent);
+    // The first reviewer, now at revision 1, rejects with a reason.
+    await page.bringToFront();
+    await page.type('#reason', 'S1 is hidden by the pelvis on this film');
+    await page.click('#reject');
+    await page.waitForFunction(() => /Revision 2/.test(document.querySelector('#decision-status').textContent) ||
+                                     /error/.test(document.querySelector('#decision-status').className), { timeout: 60000, polling: 200 });
+    seen.reject = await page.$eval('#decision-status', (e) => e.className + ': ' + e.textContent);
   } finally {
     await browser.close();
   }
