@@ -1,5 +1,5 @@
 // Sagitta: an "Analyse spine" button and the analysis status on Orthanc Explorer's instance
-// and series pages.
+// and series pages, with a link to the review page for a film that has a result.
 (function () {
   function sagittaPanel(page, anchor, kind) {
     $(page).live('pagebeforeshow', function () {
@@ -23,6 +23,10 @@
         success: function (job) {
           var html = '<b>Sagitta</b>: ' + $('<span>').text(job.state).html();
           if (job.reason) html += ' &mdash; ' + $('<span>').text(job.reason).html();
+          if (job.result) {
+            html += ' &mdash; <a rel="external" target="_blank" href="../sagitta/app/review.html?job=' +
+                    encodeURIComponent(job.id) + '">review the landmarks</a>';
+          }
           (job.forwards || []).forEach(function (f) {
             var line = 'sent to ' + f.destination + ': ' + f.state + ' (' + f.attempts + ' attempt' +
                        (f.attempts === 1 ? '' : 's') + ')' + (f.reason && f.state !== 'sent' ? ', last error: ' + f.reason : '');
