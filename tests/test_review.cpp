@@ -145,16 +145,17 @@ TEST(ReviewQueue, TheWorklistFlagsWhatNeedsReview) {
       R"({"accepted": true, "reasons": [], "withheld": ["PT"], "model": {}, "landmarks": {"landmarks": []}, "parameters": )"
       R"({"calibration": "none", "parameters": {}}})");
   finishAs("routing", JobState::Skipped, "");  // skipped by routing: no result, not in the worklist
+  finishAs("not-json", JobState::Done, "{truncated");  // never written so, but must not break the list
 
-  EXPECT_EQ(q.worklistCount(false), 4);
+  EXPECT_EQ(q.worklistCount(false), 5);
   const auto all = q.worklist(false, 10, 0);
-  ASSERT_EQ(all.size(), 4U);
-  EXPECT_EQ(all[0].job.id, withheld);  // newest first
+  ASSERT_EQ(all.size(), 5U);
+  EXPECT_EQ(all[1].job.id, withheld);  // newest first
   EXPECT_EQ(q.worklistCount(true), 3);
   std::vector<std::int64_t> flagged;
   for (const auto& e : q.worklist(true, 10, 0)) flagged.push_back(e.job.id);
   EXPECT_EQ(flagged, (std::vector<std::int64_t>{withheld, warned, refused}));
-  EXPECT_EQ(q.worklist(false, 2, 2).size(), 2U);
+  EXPECT_EQ(q.worklist(false, 2, 4).size(), 1U);
 
   // A reviewed film no longer needs review; the worklist shows its latest decision.
   Review r;
@@ -164,7 +165,7 @@ TEST(ReviewQueue, TheWorklistFlagsWhatNeedsReview) {
   r.reason = "AP film";
   ASSERT_EQ(q.addReview(r, 0), 1);
   EXPECT_EQ(q.worklistCount(true), 2);
-  for (const auto& e : q.worklist(false, 10, 0)) {
+  for (const auto& e : q.worklist(false, 4, 1)) {
     EXPECT_EQ(e.latest.has_value(), e.job.id == refused);
     if (e.latest) {
       EXPECT_EQ(e.latest->reason, "AP film");

@@ -114,10 +114,11 @@ Review readReview(const Statement& s, int first = 0) {
 
 // A film a reviewer should look at: not reviewed, and refused by the gate or carrying a
 // withheld parameter or a quality warning (the result JSON of models::analysisToJson).
+// CASE keeps the JSON functions off a result that is not JSON (they would fail the query).
 constexpr const char* kNeedsReview =
     "NOT EXISTS (SELECT 1 FROM reviews r WHERE r.job_id = j.id) AND (j.state = 'skipped' OR "
-    "json_array_length(j.result, '$.withheld') > 0 OR EXISTS (SELECT 1 FROM json_each(j.result, "
-    "'$.parameters.parameters') p WHERE json_type(p.value, '$.warnings') = 'array'))";
+    "CASE WHEN json_valid(j.result) THEN json_array_length(j.result, '$.withheld') > 0 OR EXISTS (SELECT 1 FROM "
+    "json_each(j.result, '$.parameters.parameters') p WHERE json_type(p.value, '$.warnings') = 'array') ELSE 0 END)";
 
 // The latest review of job j, as a correlated subquery of the worklist.
 constexpr const char* kLatestReview =
