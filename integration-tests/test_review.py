@@ -62,21 +62,29 @@ def main():
     films = os.path.join(WORK, "films")
     subprocess.run([SAGITTA, "phantom", "--out", films, "--count", "2", "--seed", "20261202", "--mode", "dicom",
                     "--variety", "normal", "--quiet"], check=True)
+    # A downstream PACS: the routing rule forwards the results there, the reviewed ones too.
+    pacs = OrthancNode(os.path.join(WORK, "pacs"), None, None, aet="PACS")
+    pacs.start()
     node = OrthancNode(os.path.join(WORK, "node"), PLUGIN, BUNDLE,
-                       extra={"AuthenticationEnabled": True, "RegisteredUsers": {USER: PASSWORD}})
+                       extra={"AuthenticationEnabled": True, "RegisteredUsers": {USER: PASSWORD},
+                              "DicomModalities": {"PACS": ["PACS", "127.0.0.1", pacs.dicom_port]}},
+                       sagitta={"Forwarding": {"BackoffSeconds": 1, "MaxBackoffSeconds": 2},
+                                "Rules": [{"Name": "spine laterals", "Modality": ["CR", "DX"], "BodyPartExamined": ["SPINE"],
+                                           "ViewPosition": ["LL", "RL"], "Forward": ["PACS"]}]})
     node.credentials = (USER, PASSWORD)
     node.start()
     try:
-        run(node, films)
+        run(node, films, pacs)
     finally:
         node.stop()
+        pacs.stop()
     if FAILURES:
         print("%d check(s) failed; Orthanc's log: %s" % (len(FAILURES), node.log_path))
         sys.exit(1)
     print("all review checks passed")
 
 
-def run(node, films):
+def run(node, films, pacs):
     code, _ = status_and_body(node, "GET", "/sagitta/review/worklist", credentials=False)
     check(code == 401, "the review API has Orthanc's access rules: no credentials, HTTP %d" % code)
     node.store_scu([os.path.join(films, "case_000000.dcm")])
@@ -139,6 +147,16 @@ def run(node, films):
               "the automatic SR stays in the study (the audit trail)")
         sc = node.get("/instances/%s/tags?simplify" % r["sc_instance"])
         check(sc.get("SeriesDescription") == "Sagitta overlay (reviewed)", "a reviewed overlay SC is in the study")
+        reviewed_uids = [node.get("/instances/%s/tags?simplify" % i)["SOPInstanceUID"] for i in (r["sr_instance"], r["sc_instance"])]
+        try:
+            pacs.wait_for(lambda: all(pacs.instance_of(uid) for uid in reviewed_uids + [automatic_sr]), 90,
+                          "the automatic and the reviewed results at the PACS")
+            arrived = True
+        except AssertionError:
+            arrived = False
+        forwards = node.get("/sagitta/jobs/%d" % job["id"])["forwards"]
+        check(arrived, "the routing rule's PACS receives the reviewed SR and SC beside the automatic ones (%s)" %
+              [(f["revision"], f["state"], f["reason"]) for f in forwards])
 
     code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"], {"action": "approve", "based_on": 0})
     check(code == 409, "a decision on a superseded revision is a 409 (%d: %s)" % (code, body))

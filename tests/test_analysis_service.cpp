@@ -543,6 +543,7 @@ nlohmann::json srJson(const std::string& bytes, const fs::path& dir) {
 // its reason; the film is never analysed again over the reviewer's result.
 TEST(AnalysisService, AReviewReissuesAVerifiedSrAndKeepsTheAutomaticOne) {
   Harness h("service-review");
+  for (auto& rule : h.config.rules) rule.forward = {"modality:DOWNSTREAM"};
   h.store.files["film"] = phantomBytes(20, h.dir);
   h.store.tags["film"] = kSpineLateral;
   const auto jobs = h.run({"film"});
@@ -568,6 +569,15 @@ TEST(AnalysisService, AReviewReissuesAVerifiedSrAndKeepsTheAutomaticOne) {
   EXPECT_NEAR(changes[0]["to"][0].get<double>() - changes[0]["from"][0].get<double>(), 25.0, 0.02);
   ASSERT_EQ(h.store.stored.size(), 4U);  // the automatic SR and SC are still there
   EXPECT_NE(review.srInstance, job.srInstance);
+  // The re-issued report goes where the routing rule sends this film's results, beside the
+  // automatic one's forward.
+  const auto forwards = service.queue().forwardsOfJob(job.id);
+  ASSERT_EQ(forwards.size(), 2U);
+  EXPECT_EQ(forwards[0].revision, 0);
+  EXPECT_EQ(forwards[1].revision, 1);
+  EXPECT_EQ(forwards[1].destination, "modality:DOWNSTREAM");
+  EXPECT_EQ(forwards[1].state, ForwardState::Pending);
+  EXPECT_EQ(forwards[1].resources, (std::vector<std::string>{review.srInstance, review.scInstance}));
   EXPECT_NE(review.scInstance, job.scInstance);
 
   const auto reviewed = srJson(h.store.stored[2], h.dir);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The review's parts that need no model: the decision body, the reviewer from Basic
 // credentials, per-landmark changes, and the queue's review history, worklist and retention.
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -187,6 +189,46 @@ TEST(ReviewRequest, SinceIsADateInUtc) {
   for (const char* bad : {"yesterday", "2026-13-01", "2026-12-01 06:30", "2026-12-01T06:30:00", "1969-12-31", "2026-1-01"}) {
     EXPECT_THROW(parseSinceDate(bad), std::invalid_argument) << bad;
   }
+}
+
+// A queue database from before reviews (forwards unique per job and destination) opens with its
+// forwards intact, and a review then adds its own forward to the same destination.
+TEST(ReviewQueue, AnOlderDatabaseGainsPerRevisionForwards) {
+  const auto dir = testing::scratch("review-migration");
+  const auto path = (dir / "jobs.db").string();
+  {
+    JobQueue q(path);  // today's schema, then the forwards table put back as it was
+    ASSERT_TRUE(q.enqueue("film", "b"));
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* old =
+      "DROP TABLE forwards; CREATE TABLE forwards (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL "
+      "REFERENCES jobs(id), destination TEXT NOT NULL, resources TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT "
+      "NULL DEFAULT 0, next_attempt REAL NOT NULL, created REAL NOT NULL, updated REAL NOT NULL, orthanc_job TEXT NOT NULL "
+      "DEFAULT '', reason TEXT NOT NULL DEFAULT '', UNIQUE(job_id, destination)); INSERT INTO forwards (job_id, destination, "
+      "resources, state, attempts, next_attempt, created, updated) VALUES (1, 'modality:PACS', 'sr sc', 'sent', 1, 0, 0, 0)";
+  ASSERT_EQ(sqlite3_exec(db, old, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  JobQueue q(path);
+  auto forwards = q.forwardsOfJob(1);
+  ASSERT_EQ(forwards.size(), 1U);
+  EXPECT_EQ(forwards[0].state, ForwardState::Sent);
+  EXPECT_EQ(forwards[0].revision, 0);
+  Review r;
+  r.job = 1;
+  r.action = ReviewAction::Correct;
+  r.reviewer = "Dr C";
+  r.srInstance = "sr2";
+  r.scInstance = "sc2";
+  ASSERT_EQ(q.addReview(r, 0, {"modality:PACS"}), 1);
+  forwards = q.forwardsOfJob(1);
+  ASSERT_EQ(forwards.size(), 2U);
+  EXPECT_EQ(forwards[1].revision, 1);
+  EXPECT_EQ(forwards[1].state, ForwardState::Pending);
+  EXPECT_EQ(forwards[1].resources, (std::vector<std::string>{"sr2", "sc2"}));
+  EXPECT_EQ(q.countForwardsByState()["pending"], 1);
 }
 
 }  // namespace

@@ -125,7 +125,16 @@ constexpr const char* kLatestReview =
     "(SELECT r.id FROM reviews r WHERE r.job_id = j.id ORDER BY r.revision DESC LIMIT 1)";
 
 constexpr const char* kForwardColumns =
-    "id, job_id, destination, resources, state, attempts, next_attempt, created, updated, orthanc_job, reason";
+    "id, job_id, destination, resources, state, attempts, next_attempt, created, updated, orthanc_job, reason, revision";
+
+// The forwards table: one row per (job, destination, revision) so that a reviewed report is sent
+// beside the automatic one.
+constexpr const char* kForwardsTable =
+    " (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id),"
+    " destination TEXT NOT NULL, resources TEXT NOT NULL, state TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL, created REAL NOT NULL,"
+    " updated REAL NOT NULL, orthanc_job TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
+    " revision INTEGER NOT NULL DEFAULT 0, UNIQUE(job_id, destination, revision))";
 
 std::vector<std::string> words(const std::string& text) {
   std::istringstream in(text);
@@ -151,6 +160,7 @@ Forward readForward(const Statement& s) {
   f.updated = s.real(8);
   f.orthancJob = s.text(9);
   f.reason = s.text(10);
+  f.revision = static_cast<int>(s.integer(11));
   return f;
 }
 
@@ -267,12 +277,17 @@ JobQueue::JobQueue(const std::string& path, std::int64_t maxBytes) : path_(path)
     // Databases written before per-stage timings were kept gain the column.
     if (!hasColumn("jobs", "timings")) exec("ALTER TABLE jobs ADD COLUMN timings TEXT NOT NULL DEFAULT ''");
     exec("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    exec("CREATE TABLE IF NOT EXISTS forwards ("
-         " id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id),"
-         " destination TEXT NOT NULL, resources TEXT NOT NULL, state TEXT NOT NULL,"
-         " attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL, created REAL NOT NULL,"
-         " updated REAL NOT NULL, orthanc_job TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
-         " UNIQUE(job_id, destination))");
+    exec((std::string("CREATE TABLE IF NOT EXISTS forwards") + kForwardsTable).c_str());
+    if (!hasColumn("forwards", "revision")) {
+      // A database from before reviews: its UNIQUE(job_id, destination) becomes per revision; a
+      // table's constraint cannot be altered in SQLite, so the table is rebuilt, in one transaction.
+      exec((std::string("BEGIN IMMEDIATE; CREATE TABLE forwards_migrated") + kForwardsTable +
+            "; INSERT INTO forwards_migrated (id, job_id, destination, resources, state, attempts, next_attempt, created,"
+            " updated, orthanc_job, reason) SELECT id, job_id, destination, resources, state, attempts, next_attempt,"
+            " created, updated, orthanc_job, reason FROM forwards; DROP TABLE forwards;"
+            " ALTER TABLE forwards_migrated RENAME TO forwards; COMMIT")
+               .c_str());
+    }
     exec("CREATE INDEX IF NOT EXISTS forwards_state ON forwards(state, next_attempt)");
     exec("CREATE INDEX IF NOT EXISTS forwards_job ON forwards(job_id)");
     exec("CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(updated)");
@@ -445,7 +460,7 @@ void JobQueue::finishLocked(std::int64_t id, JobState state, const std::string& 
   if (state == JobState::Done && !resources.empty()) {
     for (const auto& destination : o.forwardTo) {
       Statement f(db_, "INSERT INTO forwards (job_id, destination, resources, state, next_attempt, created, updated) "
-                       "VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(job_id, destination) DO UPDATE SET "
+                       "VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(job_id, destination, revision) DO UPDATE SET "
                        "resources = excluded.resources, state = 'pending', attempts = 0, next_attempt = excluded.next_attempt, "
                        "orthanc_job = '', reason = '', updated = excluded.updated");
       f.bind(1, id).bind(2, destination).bind(3, resources).bind(4, t).bind(5, t).bind(6, t).step();
@@ -510,7 +525,7 @@ std::map<std::string, std::int64_t> JobQueue::countByState() {
   return countStates(s, {"queued", "running", "done", "skipped", "failed"});
 }
 
-int JobQueue::addReview(const Review& review, int basedOn) {
+int JobQueue::addReview(const Review& review, int basedOn, const std::vector<std::string>& forwardTo) {
   const std::lock_guard<std::mutex> lock(mutex_);
   return withRoom([&] {
     Transaction transaction(db_);
@@ -525,6 +540,17 @@ int JobQueue::addReview(const Review& review, int basedOn) {
     s.bind(7, review.landmarks).bind(8, review.parameters).bind(9, review.changes.empty() ? "[]" : review.changes);
     s.bind(10, review.srInstance).bind(11, review.scInstance).bind(12, review.created > 0 ? review.created : now());
     s.step();
+    const std::string resources =
+        review.srInstance + (review.srInstance.empty() || review.scInstance.empty() ? "" : " ") + review.scInstance;
+    if (!resources.empty()) {
+      const double t = now();
+      for (const auto& destination : forwardTo) {
+        Statement f(db_, "INSERT OR IGNORE INTO forwards (job_id, destination, resources, state, next_attempt, created, "
+                         "updated, revision) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)");
+        f.bind(1, review.job).bind(2, destination).bind(3, resources).bind(4, t).bind(5, t).bind(6, t);
+        f.bind(7, static_cast<std::int64_t>(revision)).step();
+      }
+    }
     transaction.commit();
     return revision;
   });

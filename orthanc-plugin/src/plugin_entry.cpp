@@ -94,7 +94,8 @@ Json parsedOrNull(const std::string& text) {
 Json forwardsJson(std::int64_t job) {
   Json list = Json::array();
   for (const auto& f : service->queue().forwardsOfJob(job)) {
-    list.push_back(Json{{"destination", f.destination}, {"state", sagitta::plugin::forwardStateKey(f.state)},
+    list.push_back(Json{{"destination", f.destination}, {"revision", f.revision},
+                        {"state", sagitta::plugin::forwardStateKey(f.state)},
                         {"attempts", f.attempts}, {"reason", f.reason}, {"next_attempt", f.nextAttempt},
                         {"updated", f.updated}, {"resources", f.resources}, {"orthanc_job", f.orthancJob}});
   }

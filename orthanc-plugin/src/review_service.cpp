@@ -147,8 +147,11 @@ Review AnalysisService::review(std::int64_t jobId, const ReviewRequest& request)
   if (config_.writeSecondaryCapture) record.scInstance = storeOwn(scBytes, report, "sc", "reviewed SC");
   record.landmarks = core::landmarksToJson(after, -1);
   record.parameters = core::measurementToJson(report.measurement, -1);
-  record.revision = queue_->addReview(record, current);
+  // The re-issued report goes where the routing rules send this film's results today.
+  const auto destinations = router_.decide(store_.facts(job->instance)).forward;
+  record.revision = queue_->addReview(record, current, destinations);
   if (record.revision == 0) throw ReviewConflict("another review of job " + std::to_string(jobId) + " came first");
+  if (!destinations.empty()) notify();
   log_(LogLevel::Info, "Sagitta: job " + std::to_string(jobId) + " " + reviewActionKey(record.action) +
                            " by its reviewer (revision " + std::to_string(record.revision) + ", " +
                            std::to_string(Json::parse(record.changes).size()) + " landmark(s) changed)");

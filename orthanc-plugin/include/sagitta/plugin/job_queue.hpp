@@ -59,6 +59,7 @@ std::string forwardStateKey(ForwardState state);
 
 struct Forward {
   std::int64_t id = 0, job = 0;
+  int revision = 0;                    // 0: the automatic results; N: those re-issued by review N
   std::string destination;             // "modality:NAME" / "peer:NAME"
   std::vector<std::string> resources;  // Orthanc ids of the SR and SC
   ForwardState state = ForwardState::Pending;
@@ -139,7 +140,9 @@ class JobQueue {
 
   // Reviews. addReview records `review` as revision basedOn + 1 and returns it, or returns 0
   // when the job's latest revision is no longer basedOn (a conflicting review came first).
-  int addReview(const Review& review, int basedOn);
+  // forwardTo: destinations of the re-issued SR and SC (their forwards are written in the same
+  // transaction, as revision N's).
+  int addReview(const Review& review, int basedOn, const std::vector<std::string>& forwardTo = {});
   std::vector<Review> reviewsOfJob(std::int64_t job);
   std::optional<Review> latestReview(std::int64_t job);
   bool instanceReviewed(const std::string& instance);
