@@ -88,16 +88,17 @@ std::string basicAuthUser(std::string_view header) {
   constexpr std::string_view prefix = "Basic ";
   if (header.size() <= prefix.size() || header.substr(0, prefix.size()) != prefix) return "";
   std::string decoded;
-  int bits = 0, buffer = 0;
+  unsigned bits = 0, buffer = 0;
   for (const char c : header.substr(prefix.size())) {
     if (c == '=') break;
     const int v = base64Value(c);
     if (v < 0) return "";
-    buffer = (buffer << 6) | v;
+    // Only the bits not yet decoded are kept (fewer than 8 before these 6), so nothing overflows.
+    buffer = ((buffer << 6U) | static_cast<unsigned>(v)) & 0x3fffU;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      decoded += static_cast<char>((buffer >> bits) & 0xff);
+      decoded += static_cast<char>((buffer >> bits) & 0xffU);
     }
   }
   const auto colon = decoded.find(':');
