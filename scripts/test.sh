@@ -6,7 +6,7 @@
 #   tsan preset : ThreadSanitizer, the plugin's queue, forwarder and service tests (the threaded
 #                 code; LibTorch and libgomp are not instrumented: tests/tsan.supp)
 #                 (skip with SAGITTA_SKIP_TSAN=1)
-#   fuzz preset : clang libFuzzer targets (DICOM reader, landmarks JSON), 30 s each
+#   fuzz preset : clang libFuzzer targets (DICOM reader, landmarks JSON, review body), 30 s each
 #                 (skip with SAGITTA_SKIP_FUZZ=1)
 # Every step decides: a failed configure or build fails the preset (its tests are not run), and
 # so does a preset that registers fewer tests than it must (a test that silently disappears
@@ -26,11 +26,11 @@ required_asan=(report.chain.dciodvfy-sr report.chain.pixelmed report.chain.dcmjs
                model.accuracy-guard)
 required_tsan=(AnalysisService.OurOwnOutputsAreNeverQueued AnalysisService.AFailedChangeLogReadIsRetriedNotLost
                JobQueue.HostileTextIsDataAndConcurrentClaimsNeverShareAJob BoundedQueue.PushWaitsWhileFullAndCloseReleasesEveryone)
-required_fuzz=(fuzz.dicom_reader fuzz.landmarks_json)
+required_fuzz=(fuzz.dicom_reader fuzz.landmarks_json fuzz.review_request)
 minimum_dev=200
 minimum_asan=195
 minimum_tsan=20
-minimum_fuzz=2
+minimum_fuzz=3
 
 summary=()
 

@@ -60,6 +60,9 @@ TEST(ReviewRequest, TheReviewerComesFromBasicCredentials) {
   EXPECT_EQ(basicAuthUser("Basic !!!"), "");
   EXPECT_EQ(basicAuthUser("Basic bm9jb2xvbg=="), "");  // "nocolon"
   EXPECT_EQ(basicAuthUser(""), "");
+  // A long header (the fuzzer's regression: the decoder's buffer once overflowed an int).
+  EXPECT_EQ(basicAuthUser("Basic YWxpY2Utd2l0aC1hLXZlcnktbG9uZy11c2VyLW5hbWU6YW5kLWEtbG9uZy1wYXNzd29yZA=="),
+            "alice-with-a-very-long-user-name");
 }
 
 TEST(ReviewRequest, ChangesListEachMovedAddedAndRemovedLandmark) {
