@@ -273,7 +273,13 @@
 
   async function remeasure() {
     const seq = ++state.measureSeq;
-    const answer = await call('POST', 'measure/constructions', landmarksFile());
+    let answer;
+    try {
+      answer = await call('POST', 'measure/constructions', landmarksFile());
+    } catch (e) {
+      // Points the geometry cannot use (e.g. two on top of each other): the server says why.
+      answer = { parameters: {}, constructions: {}, error: e.message };
+    }
     if (seq !== state.measureSeq) return;  // a newer position is on its way
     state.parameters = answer;
     state.constructions = answer.constructions || {};
@@ -286,6 +292,13 @@
     const body = $('parameters').querySelector('tbody');
     body.replaceChildren();
     const before = state.job.current.parameters ? state.job.current.parameters.parameters : {};
+    if (state.parameters.error) {
+      const row = document.createElement('tr');
+      const cell = text('td', 'Not measurable from these points: ' + state.parameters.error, 'note');
+      cell.colSpan = 3;
+      row.append(cell);
+      body.append(row);
+    }
     for (const [key, value] of Object.entries(state.parameters.parameters)) {
       const row = document.createElement('tr');
       row.dataset.key = key;
