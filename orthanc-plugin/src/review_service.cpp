@@ -91,7 +91,7 @@ Review AnalysisService::review(std::int64_t jobId, const ReviewRequest& request)
                              std::to_string(record.revision) + ")");
     return record;
   }
-  if (dicom::personName(request.reviewer).empty()) throw std::invalid_argument("the reviewer's name is empty");
+  dicom::personName(request.reviewer);  // an empty name throws std::invalid_argument (a 400)
 
   auto bytes = store_.file(job->instance, config_.maxFileBytes);
   if (!bytes) throw std::runtime_error("the film is larger than Limits.MaxFileMegabytes");
