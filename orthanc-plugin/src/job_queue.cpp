@@ -216,22 +216,6 @@ std::string forwardStateKey(ForwardState state) {
   return "failed";
 }
 
-std::string reviewActionKey(ReviewAction action) {
-  switch (action) {
-    case ReviewAction::Approve: return "approve";
-    case ReviewAction::Correct: return "correct";
-    case ReviewAction::Reject: return "reject";
-  }
-  return "reject";
-}
-
-std::optional<ReviewAction> reviewActionFromKey(const std::string& key) {
-  for (const auto a : {ReviewAction::Approve, ReviewAction::Correct, ReviewAction::Reject}) {
-    if (reviewActionKey(a) == key) return a;
-  }
-  return std::nullopt;
-}
-
 std::string jobStateKey(JobState state) {
   switch (state) {
     case JobState::Queued: return "queued";

@@ -41,6 +41,24 @@ Json pointJson(const std::optional<core::Landmark>& l) {
 
 }  // namespace
 
+// Here rather than in job_queue.cpp: the review body's parser (and its fuzz target, built
+// without the queue's SQLite) needs them.
+std::string reviewActionKey(ReviewAction action) {
+  switch (action) {
+    case ReviewAction::Approve: return "approve";
+    case ReviewAction::Correct: return "correct";
+    case ReviewAction::Reject: return "reject";
+  }
+  return "reject";
+}
+
+std::optional<ReviewAction> reviewActionFromKey(const std::string& key) {
+  for (const auto a : {ReviewAction::Approve, ReviewAction::Correct, ReviewAction::Reject}) {
+    if (reviewActionKey(a) == key) return a;
+  }
+  return std::nullopt;
+}
+
 ReviewRequest parseReviewRequest(std::string_view text) {
   if (text.empty()) throw std::invalid_argument("the body must be a JSON review decision (docs/PLUGIN.md)");
   if (text.size() > kMaxReviewBodyBytes) throw std::invalid_argument("the body is larger than a review can be (4 MB)");
