@@ -2,12 +2,14 @@
 // The review page in a real browser (Debian's chromium, puppeteer-core): open the worklist,
 // open a film, drag a landmark, see a parameter change, approve. Prints one JSON line of what
 // it saw; test_review.py judges it and checks the study afterwards.
-// usage: node review_browser.js URL USER PASSWORD JOB SCREENSHOT
+// Then, on a film the gate refused: clear the model's points, place S1's two corners by hand,
+// see SS measured, approve.
+// usage: node review_browser.js URL USER PASSWORD JOB SCREENSHOT REFUSED_JOB
 'use strict';
 const puppeteer = require('puppeteer-core');
 
 async function main() {
-  const [url, user, password, job, screenshot] = process.argv.slice(2);
+  const [url, user, password, job, screenshot, refusedJob] = process.argv.slice(2);
   const browser = await puppeteer.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -72,6 +74,35 @@ async function main() {
     await page.waitForFunction(() => /Revision 2/.test(document.querySelector('#decision-status').textContent) ||
                                      /error/.test(document.querySelector('#decision-status').className), { timeout: 60000, polling: 200 });
     seen.reject = await page.$eval('#decision-status', (e) => e.className + ': ' + e.textContent);
+
+    const hand = await browser.newPage();
+    hand.on('pageerror', (e) => seen.errors.push('refused film page: ' + e.message));
+    await hand.setViewport({ width: 1500, height: 950 });
+    await hand.authenticate({ username: user, password });
+    await hand.goto(url + '/sagitta/app/review.html?job=' + refusedJob, { waitUntil: 'networkidle0', timeout: 60000 });
+    await hand.waitForFunction(() => window.sagittaReview && window.sagittaReview.ready(), { timeout: 60000, polling: 200 });
+    seen.refusedNotice = await hand.$eval('#notice', (e) => e.textContent);
+    await hand.click('#clear');
+    await hand.waitForFunction(() => window.sagittaReview.landmarkCount() === 0 &&
+                                     !/deg$/.test((document.querySelector('#parameters tr[data-key="SS"] td.value') || {}).textContent || ''),
+                               { timeout: 30000, polling: 200 });
+    const box = await (await hand.$('#canvas')).boundingBox();
+    const place = async (key, dx, dy) => {
+      await hand.select('#add-landmark', key);
+      await hand.mouse.click(box.x + box.width / 2 + dx, box.y + box.height / 2 + dy);
+    };
+    await place('S1_A', -20, 0);
+    await hand.waitForFunction(() => window.sagittaReview.landmarkOnScreen('S1_A') !== null, { timeout: 30000, polling: 200 });
+    await place('S1_P', 20, -8);
+    await hand.waitForFunction(() => /deg$/.test((document.querySelector('#parameters tr[data-key="SS"] td.value') || {}).textContent || ''),
+                               { timeout: 30000, polling: 200 });
+    seen.byHandSs = await hand.$eval('#parameters tr[data-key="SS"] td.value', (e) => e.textContent);
+    seen.byHandPi = await hand.$eval('#parameters tr[data-key="PI"] td.value', (e) => e.textContent);
+    seen.byHandLabel = await hand.$eval('#approve', (e) => e.textContent);
+    await hand.click('#approve');
+    await hand.waitForFunction(() => /ok|error/.test(document.querySelector('#decision-status').className),
+                               { timeout: 60000, polling: 200 });
+    seen.byHandStatus = await hand.$eval('#decision-status', (e) => e.className + ': ' + e.textContent);
   } finally {
     await browser.close();
   }

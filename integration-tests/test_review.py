@@ -45,6 +45,37 @@ def status_and_body(node, method, path, body=None, credentials=True):
         node.credentials = saved
 
 
+def noise_lateral(films):
+    """A tall noise image under whole-spine lateral tags: routed, then refused by the gate."""
+    import numpy as np
+    import pydicom
+    ds = pydicom.dcmread(os.path.join(films, "case_000001.dcm"))
+    ds.Rows, ds.Columns = 4096, 1536
+    ds.PixelData = np.random.default_rng(11).integers(0, 4095, size=(4096, 1536), dtype=np.uint16).tobytes()
+    for keyword in ("WindowCenter", "WindowWidth", "VOILUTFunction", "VOILUTSequence", "WindowCenterWidthExplanation"):
+        if keyword in ds:
+            delattr(ds, keyword)
+    ds.PatientID = "REVIEW-NOISE"
+    ds.StudyInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["sagitta-review-noise-study"])
+    ds.SeriesInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["sagitta-review-noise-series"])
+    ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["sagitta-review-noise"])
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    path = os.path.join(WORK, "noise_lateral.dcm")
+    ds.save_as(path)
+    return path
+
+
+def refused_job(node):
+    """The job of the noise film, once the gate has refused it."""
+    def find():
+        for instance in node.get("/instances"):
+            job = node.job_of(instance)
+            if job and job["state"] == "skipped" and job.get("result"):
+                return job
+        return None
+    return node.wait_for(find, 300, "the gate's refusal of the noise film")
+
+
 def validate(path):
     """dciodvfy errors and PixelMed's verdict on one SR."""
     out = subprocess.run(["dciodvfy", path], capture_output=True, text=True)
@@ -90,14 +121,16 @@ def run(node, films, pacs):
     node.store_scu([os.path.join(films, "case_000000.dcm")])
     instance = node.wait_for(lambda: (node.get("/instances") or [None])[0], 60, "the film in Orthanc")
     job = node.finished_job(instance, timeout=300)
-    node.store_scu([os.path.join(films, "case_000001.dcm")])
+    node.store_scu([os.path.join(films, "case_000001.dcm"), noise_lateral(films)])
     check(job["state"] == "done", "the film is analysed (%s %s)" % (job["state"], job["reason"]))
     automatic_sr = node.get("/instances/%s/tags?simplify" % job["sr_instance"])["SOPInstanceUID"]
 
+    refused = refused_job(node)
+    check(refused["reason"].startswith("not measured: "), "the noise film is refused by the gate (%s)" % refused["reason"][:80])
     screenshot = os.path.join(WORK, "review-page.png")
     env = dict(os.environ, NODE_PATH=os.path.abspath(NODE_MODULES))
     browser = subprocess.run(["node", os.path.join(HERE, "review_browser.js"), node.url, USER, PASSWORD, str(job["id"]),
-                              screenshot], capture_output=True, text=True, env=env, timeout=300)
+                              screenshot, str(refused["id"])], capture_output=True, text=True, env=env, timeout=400)
     if browser.returncode != 0:
         print(browser.stderr[-3000:])
     check(browser.returncode == 0, "the browser run ends (exit %d)" % browser.returncode)
@@ -117,6 +150,27 @@ def run(node, films, pacs):
           "no error in the page's console but the refused request (%s)" % seen.get("errors"))
     check(len(seen.get("constructions", [])) == 18, "each parameter's construction is drawn (%s)" % seen.get("constructions"))
     check(seen.get("reviewerFieldShown") is False, "with Orthanc users the page does not ask for a name")
+
+    check(str(seen.get("refusedNotice", "")).startswith("The gate refused this film"),
+          "a refused film opens with the gate's reasons and its points marked unreliable")
+    check(str(seen.get("byHandSs", "")).endswith("deg") and seen.get("byHandPi") == "—",
+          "S1's two corners placed by hand measure SS (%s), and PI stays unmeasured" % seen.get("byHandSs"))
+    check(str(seen.get("byHandStatus", "")).startswith("ok: Revision 1 recorded: correct"),
+          "the hand measurement is recorded (%s)" % seen.get("byHandStatus"))
+    hand = node.get("/sagitta/jobs/%d" % refused["id"]).get("reviews", [])
+    if hand and hand[0].get("sr_instance"):
+        hand_sr = os.path.join(WORK, "hand_sr.dcm")
+        with open(hand_sr, "wb") as f:
+            f.write(node.get("/instances/%s/file" % hand[0]["sr_instance"]))
+        dump = json.loads(subprocess.run([SAGITTA, "dump-sr", hand_sr], check=True, capture_output=True, text=True).stdout)
+        page_ss = float(str(seen.get("byHandSs", "nan deg")).split()[0])
+        check(dump.get("review", {}).get("predecessors") == [] and len(dump["landmarks"]["landmarks"]) == 2 and
+              abs(dump["parameters"]["parameters"]["SS"]["value"] - page_ss) < 0.006,
+              "the refused film's SR: VERIFIED, no predecessor, the 2 placed points and the SS the page showed")
+        errors, pixelmed_errors, complete = validate(hand_sr)
+        check(not errors and not pixelmed_errors and complete, "dciodvfy and PixelMed: 0 errors on the hand-measured SR")
+    else:
+        check(False, "the refused film has a re-issued SR (%s)" % hand)
 
     detail = node.get("/sagitta/jobs/%d" % job["id"])
     reviews = detail.get("reviews", [])
@@ -175,10 +229,10 @@ def run(node, films, pacs):
     code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"], {"action": "approve", "based_on": 2})
     check(code == 200 and body.get("revision") == 3 and body.get("action") == "approve",
           "approving after the reject re-issues the reviewed points as revision 3 (%s)" % body)
-    export_and_fine_tune(node, job, instance)
+    export_and_fine_tune(node, job, instance, refused)
 
 
-def export_and_fine_tune(node, job, instance):
+def export_and_fine_tune(node, job, instance, refused):
     """The corrections as training data: a second film approved as proposed, the export by
     `sagitta corrections --from`, and a one-epoch fine-tune of the shipped CPN on it."""
     second = node.wait_for(lambda: [i for i in node.get("/instances")
@@ -188,7 +242,7 @@ def export_and_fine_tune(node, job, instance):
     code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % second_job["id"], {"action": "approve", "based_on": 0})
     check(code == 200 and body.get("action") == "approve" and not body.get("changes"), "the second film is approved as proposed")
     listing = node.get("/sagitta/corrections")
-    check(listing["count"] == 2, "GET /sagitta/corrections lists the two approved films (%d)" % listing["count"])
+    check(listing["count"] == 3, "GET /sagitta/corrections lists the three approved films (%d)" % listing["count"])
     check(node.get("/sagitta/corrections?since=2999-01-01")["count"] == 0, "since= leaves out older reviews")
     code, body = status_and_body(node, "GET", "/sagitta/corrections?since=yesterday")
     check(code == 400, "a since that is not a date is a 400 (%s)" % body)
@@ -198,7 +252,7 @@ def export_and_fine_tune(node, job, instance):
         shutil.rmtree(leftover, ignore_errors=True)
     run = subprocess.run([SAGITTA, "corrections", "--from", node.url, "--out", export],
                          capture_output=True, text=True, env=dict(os.environ, SAGITTA_CREDENTIALS="%s:%s" % (USER, PASSWORD)))
-    check(run.returncode == 0 and "2 reviewed film(s) exported" in run.stdout and "(1 with points corrected, 1 approved" in run.stdout,
+    check(run.returncode == 0 and "3 reviewed film(s) exported" in run.stdout and "(2 with points corrected, 1 approved" in run.stdout,
           "sagitta corrections --from exports them (%s%s)" % (run.stdout.strip(), run.stderr.strip()))
     name = "job%d-rev3" % job["id"]
     try:
@@ -213,7 +267,8 @@ def export_and_fine_tune(node, job, instance):
         with open(os.path.join(export, "corrections.json")) as f:
             manifest = json.load(f)
         decided = sorted((m["job"], m["revision"], m["action"], m["landmarks_changed_from_model"]) for m in manifest["films"])
-        check(decided == [(job["id"], 3, "approve", 1), (decided[-1][0], 1, "approve", 0)],
+        check(len(decided) == 3 and decided[0] == (job["id"], 3, "approve", 1) and
+              (second_job["id"], 1, "approve", 0) in decided and (refused["id"], 1, "correct", 45) in decided,
               "corrections.json records each film's decision and how far it is from the model (%s)" % decided)
     except (OSError, KeyError, ValueError, IndexError) as e:
         check(False, "the export is readable (%s)" % e)
@@ -244,8 +299,8 @@ def export_and_fine_tune(node, job, instance):
         pass
     check(train.returncode == 0 and os.path.exists(os.path.join(WORK, "fine-tune", "best.pt")),
           "a one-epoch fine-tune on the export runs and writes its weights")
-    check("export: 2 training and 0 validation images (split by patient)" in log,
-          "the fine-tune trained on the two exported films (train.log)")
+    check("export: 3 training and 0 validation images (split by patient)" in log,
+          "the fine-tune trained on the three exported films (train.log)")
 
 
 if __name__ == "__main__":

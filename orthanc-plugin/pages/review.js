@@ -486,6 +486,7 @@
       return { x: r.left + s.x, y: r.top + s.y };
     },
     ready: () => !!(state.job && state.parameters && state.windowed),
+    landmarkCount: () => state.landmarks.size,
     constructionsDrawn: () => Object.keys(state.constructions).filter((k) => state.constructions[k].length >= 2),
   };
 
