@@ -119,6 +119,8 @@ class OrthancNode:
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method)
+        if body is not None and not isinstance(body, bytes):
+            req.add_header("Content-Type", "application/json")
         if self.credentials:  # Orthanc's RegisteredUsers: HTTP Basic
             token = base64.b64encode(("%s:%s" % self.credentials).encode()).decode()
             req.add_header("Authorization", "Basic " + token)

@@ -214,6 +214,9 @@ def run(node, films, pacs):
 
     code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"], {"action": "approve", "based_on": 0})
     check(code == 409, "a decision on a superseded revision is a 409 (%d: %s)" % (code, body))
+    code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"],
+                                 json.dumps({"action": "reject", "based_on": 2, "reason": "form post"}).encode())
+    check(code == 415, "a decision that is not sent as JSON (what a cross-site form can send) is a 415 (%d)" % code)
     code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"], {"action": "reject", "based_on": 2})
     check(code == 400 and "reason" in body.get("error", ""), "a reject without a reason is a 400 (%s)" % body)
     code, body = status_and_body(node, "POST", "/sagitta/review/jobs/%d" % job["id"],

@@ -349,6 +349,11 @@ OrthancPluginErrorCode reviewJob(OrthancPluginRestOutput* output, const char*, c
     const auto id = jobIdFrom(request->groups[0]);
     try {
       if (method == OrthancPluginHttpMethod_Post) {
+        // A decision changes the study: only as JSON, which a page on another site cannot send
+        // with the reviewer's credentials without a CORS preflight that Orthanc does not grant.
+        if (header(request, "content-type").rfind("application/json", 0) != 0) {
+          return answerError(output, 415, "a review decision is sent as Content-Type: application/json");
+        }
         auto decision = sagitta::plugin::parseReviewRequest(
             std::string_view(static_cast<const char*>(request->body), request->bodySize));
         const auto user = service->config().orthancAuthenticates ? sagitta::plugin::basicAuthUser(header(request, "authorization")) : "";
