@@ -16,6 +16,16 @@ async function main() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
   const seen = { errors: [] };
+  // Another reviewer's page, opened straight on one film (review.html?job=N).
+  const openFilm = async (name, id) => {
+    const p = await browser.newPage();
+    p.on('pageerror', (e) => seen.errors.push(name + ': ' + e.message));
+    await p.setViewport({ width: 1500, height: 950 });
+    await p.authenticate({ username: user, password });
+    await p.goto(url + '/sagitta/app/review.html?job=' + id, { waitUntil: 'networkidle0', timeout: 60000 });
+    await p.waitForFunction(() => window.sagittaReview && window.sagittaReview.ready(), { timeout: 60000, polling: 200 });
+    return p;
+  };
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => seen.errors.push('page: ' + e.message));
@@ -33,12 +43,7 @@ async function main() {
     const value = () => page.$eval('#parameters tr[data-key="SS"] td.value', (e) => e.textContent);
     seen.ssBefore = await value();
     // A second reviewer opens the same film now, at revision 0, and decides after the first.
-    const other = await browser.newPage();
-    other.on('pageerror', (e) => seen.errors.push('second page: ' + e.message));
-    await other.setViewport({ width: 1500, height: 950 });
-    await other.authenticate({ username: user, password });
-    await other.goto(url + '/sagitta/app/review.html?job=' + job, { waitUntil: 'networkidle0', timeout: 60000 });
-    await other.waitForFunction(() => window.sagittaReview && window.sagittaReview.ready(), { timeout: 60000, polling: 200 });
+    const other = await openFilm('second page', job);
     await page.bringToFront();
     seen.parameterRows = await page.$$eval('#parameters tbody tr', (rows) => rows.length);
     const p = await page.evaluate(() => window.sagittaReview.landmarkOnScreen('S1_A'));
@@ -75,12 +80,7 @@ async function main() {
                                      /error/.test(document.querySelector('#decision-status').className), { timeout: 60000, polling: 200 });
     seen.reject = await page.$eval('#decision-status', (e) => e.className + ': ' + e.textContent);
 
-    const hand = await browser.newPage();
-    hand.on('pageerror', (e) => seen.errors.push('refused film page: ' + e.message));
-    await hand.setViewport({ width: 1500, height: 950 });
-    await hand.authenticate({ username: user, password });
-    await hand.goto(url + '/sagitta/app/review.html?job=' + refusedJob, { waitUntil: 'networkidle0', timeout: 60000 });
-    await hand.waitForFunction(() => window.sagittaReview && window.sagittaReview.ready(), { timeout: 60000, polling: 200 });
+    const hand = await openFilm('refused film page', refusedJob);
     seen.refusedNotice = await hand.$eval('#notice', (e) => e.textContent);
     await hand.click('#clear');
     await hand.waitForFunction(() => window.sagittaReview.landmarkCount() === 0 &&
