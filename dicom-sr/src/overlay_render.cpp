@@ -146,7 +146,10 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
   std::vector<std::pair<std::string, cv::Scalar>> header{
       {"Sagittal parameters", kWhite},
       {"value, then the paper's mean +/- SD and the name", kGrey},
-      {"model: " + in.model.name + " " + in.model.version, kGrey},
+      // A reviewed overlay's points are the reviewer's: the model only proposed them.
+      {(in.review ? "points: reviewed (revision " + std::to_string(in.review->revision) + "), proposed by " : "model: ") +
+           in.model.name + " " + in.model.version,
+       kGrey},
       {"calibration: " + std::string(core::calibrationKey(in.measurement.calibration.kind)), kGrey},
       {"patient faces " + std::string(core::facingKey(in.measurement.facing)), kGrey}};
   std::vector<std::pair<std::string, cv::Scalar>> footer;
