@@ -159,10 +159,15 @@ OutputUids outputUids(std::string_view sourceSopInstanceUid, std::string_view mo
   return {core::uidFromKey(key + "/series"), core::uidFromKey(key + "/instance")};
 }
 
-OutputUids reportUids(const ReportInput& in, std::string_view kind) {
+OutputUids revisionUids(std::string_view sourceSopInstanceUid, std::string_view modelSha256, std::string_view kind,
+                        int revision) {
   std::string key(kind);
-  if (in.review) key += "-review-" + std::to_string(in.review->revision);
-  return outputUids(in.source.sopInstanceUid, in.model.sha256, key);
+  if (revision > 0) key += "-review-" + std::to_string(revision);
+  return outputUids(sourceSopInstanceUid, modelSha256, key);
+}
+
+OutputUids reportUids(const ReportInput& in, std::string_view kind) {
+  return revisionUids(in.source.sopInstanceUid, in.model.sha256, kind, in.review ? in.review->revision : 0);
 }
 
 std::string personName(std::string_view typed) {

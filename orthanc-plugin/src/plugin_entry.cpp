@@ -203,14 +203,18 @@ OrthancPluginErrorCode jobs(OrthancPluginRestOutput* output, const char*, const 
   });
 }
 
+std::int64_t jobIdFrom(const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw std::invalid_argument("a job id is a positive integer");
+  }
+  return std::stoll(text);
+}
+
 OrthancPluginErrorCode oneJob(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
   return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
-    const std::string text = request->groups[0];
-    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
-      throw std::invalid_argument("a job id is a positive integer");
-    }
-    const auto job = service->queue().job(std::stoll(text));
-    if (!job) return answerError(output, 404, "no job " + text);
+    const auto id = jobIdFrom(request->groups[0]);
+    const auto job = service->queue().job(id);
+    if (!job) return answerError(output, 404, "no job " + std::to_string(id));
     auto j = jobJson(*job);
     j["reviews"] = reviewsJson(job->id);
     answerJson(output, j);
@@ -292,13 +296,6 @@ OrthancPluginErrorCode analyseSeries(OrthancPluginRestOutput* output, const char
   });
 }
 
-std::int64_t jobIdFrom(const std::string& text) {
-  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
-    throw std::invalid_argument("a job id is a positive integer");
-  }
-  return std::stoll(text);
-}
-
 std::string header(const OrthancPluginHttpRequest* request, const std::string& key) {
   for (uint32_t i = 0; i < request->headersCount; ++i) {
     if (key == request->headersKeys[i]) return request->headersValues[i];  // Orthanc gives keys in lower case
@@ -372,11 +369,9 @@ OrthancPluginErrorCode reviewJob(OrthancPluginRestOutput* output, const char*, c
       Json current{{"origin", "model"}, {"revision", 0},
                    {"landmarks", result.value("landmarks", Json())},
                    {"parameters", result.value("parameters", Json())}};
-      for (auto r = reviews.rbegin(); r != reviews.rend(); ++r) {
-        if (r->landmarks.empty()) continue;
+      if (const auto* r = sagitta::plugin::lastReissued(reviews)) {
         current = Json{{"origin", "review"}, {"revision", r->revision},
                        {"landmarks", parsedOrNull(r->landmarks)}, {"parameters", parsedOrNull(r->parameters)}};
-        break;
       }
       const auto latest = service->queue().latestForInstance(job->instance);
       answerJson(output, Json{{"job", id},

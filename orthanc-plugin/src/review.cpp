@@ -136,6 +136,13 @@ std::string landmarkChanges(const core::LandmarkSet& before, const core::Landmar
   return changes.dump();
 }
 
+const Review* lastReissued(const std::vector<Review>& history) {
+  for (auto r = history.rbegin(); r != history.rend(); ++r) {
+    if (!r->landmarks.empty()) return &*r;
+  }
+  return nullptr;
+}
+
 double parseSinceDate(const std::string& text) {
   if (text.empty()) return 0.0;
   const auto bad = [&] {

@@ -67,14 +67,8 @@ Review AnalysisService::review(std::int64_t jobId, const ReviewRequest& request)
   }
   const auto result = Json::parse(job->result);
   // The points the reviewer saw: the last re-issued set, else the model's.
-  std::string beforeJson = result.at("landmarks").dump();
-  for (auto r = history.rbegin(); r != history.rend(); ++r) {
-    if (!r->landmarks.empty()) {
-      beforeJson = r->landmarks;
-      break;
-    }
-  }
-  const auto before = landmarksOf(beforeJson);
+  const Review* reissued = lastReissued(history);
+  const auto before = landmarksOf(reissued ? reissued->landmarks : result.at("landmarks").dump());
 
   Review record;
   record.job = jobId;
@@ -93,24 +87,21 @@ Review AnalysisService::review(std::int64_t jobId, const ReviewRequest& request)
   }
   dicom::personName(request.reviewer);  // an empty name throws std::invalid_argument (a 400)
 
-  auto bytes = store_.file(job->instance, config_.maxFileBytes);
-  if (!bytes) throw std::runtime_error("the film is larger than Limits.MaxFileMegabytes");
-  const auto film = decode(*job, *bytes);
-  bytes.reset();
-
+  const auto film = fetchFilm(*job);
   core::LandmarkFile after = request.action == ReviewAction::Correct ? *request.landmarks : before;
   checkFits(after.landmarks, film.info);
-  // A point the reviewer placed has no model spread; one left where the model put it keeps its own.
-  for (const auto& info : core::landmarkCatalogue()) {
-    const auto& was = before.landmarks.get(info.id);
-    const auto& now = after.landmarks.get(info.id);
-    if (now && (!was || was->x != now->x || was->y != now->y)) after.landmarks.set(info.id, {now->x, now->y, std::nullopt});
-  }
   after.image.columns = film.info.columns;
   after.image.rows = film.info.rows;
   after.image.calibration = film.info.calibration;  // the film's own: a reviewer moves points, not the scale
   record.changes = landmarkChanges(before.landmarks, after.landmarks);
-  const bool corrected = record.changes != "[]";
+  // A point the reviewer placed or moved has no model spread; one left where it was keeps its own.
+  const auto changes = Json::parse(record.changes);
+  for (const auto& change : changes) {
+    if (change.at("to").is_null()) continue;
+    const auto id = *core::landmarkFromKey(change.at("id").get<std::string>());
+    after.landmarks.set(id, {after.landmarks.at(id).x, after.landmarks.at(id).y, std::nullopt});
+  }
+  const bool corrected = !changes.empty();
   record.action = corrected ? ReviewAction::Correct : ReviewAction::Approve;
 
   dicom::ReportInput report;
@@ -126,18 +117,14 @@ Review AnalysisService::review(std::int64_t jobId, const ReviewRequest& request)
   signOff.authenticated = request.authenticated;
   signOff.dateTime = reviewDateTime();
   // The SR this one replaces: the last re-issued one, else the automatic one (when it was written).
-  std::optional<dicom::OutputUids> predecessor;
+  std::optional<int> predecessor;
   for (auto r = history.rbegin(); r != history.rend() && !predecessor; ++r) {
-    if (r->srInstance.empty()) continue;
-    dicom::ReportInput earlier = report;
-    earlier.review = dicom::ReviewSignOff{};
-    earlier.review->revision = r->revision;
-    predecessor = dicom::reportUids(earlier, "sr");
+    if (!r->srInstance.empty()) predecessor = r->revision;
   }
-  if (!predecessor && !job->srInstance.empty()) predecessor = dicom::outputUids(film.info.sopInstanceUid, report.model.sha256, "sr");
+  if (!predecessor && !job->srInstance.empty()) predecessor = 0;
   if (predecessor) {
-    signOff.predecessors.push_back(
-        {film.info.study.studyInstanceUid, predecessor->series, dicom::kSrSopClass, predecessor->instance});
+    const auto uids = dicom::revisionUids(film.info.sopInstanceUid, report.model.sha256, "sr", *predecessor);
+    signOff.predecessors.push_back({film.info.study.studyInstanceUid, uids.series, dicom::kSrSopClass, uids.instance});
   }
   report.review = signOff;
 
@@ -154,16 +141,20 @@ Review AnalysisService::review(std::int64_t jobId, const ReviewRequest& request)
   if (!destinations.empty()) notify();
   log_(LogLevel::Info, "Sagitta: job " + std::to_string(jobId) + " " + reviewActionKey(record.action) +
                            " by its reviewer (revision " + std::to_string(record.revision) + ", " +
-                           std::to_string(Json::parse(record.changes).size()) + " landmark(s) changed)");
+                           std::to_string(changes.size()) + " landmark(s) changed)");
   return record;
+}
+
+dicom::Radiograph AnalysisService::fetchFilm(const Job& job) {
+  const auto bytes = store_.file(job.instance, config_.maxFileBytes);
+  if (!bytes) throw std::runtime_error("the film is larger than Limits.MaxFileMegabytes");
+  return decode(job, *bytes);
 }
 
 std::string AnalysisService::filmPng(std::int64_t jobId) {
   const auto job = queue_->job(jobId);
   if (!job) throw ReviewNotFound("no job " + std::to_string(jobId));
-  auto bytes = store_.file(job->instance, config_.maxFileBytes);
-  if (!bytes) throw std::runtime_error("the film is larger than Limits.MaxFileMegabytes");
-  const auto film = decode(*job, *bytes);
+  const auto film = fetchFilm(*job);
   std::vector<unsigned char> png;
   // Level 1: a 3000 x 7000 film encodes in a fraction of the time level 3 takes, for 10 % more bytes.
   if (!cv::imencode(".png", film.display, png, {cv::IMWRITE_PNG_COMPRESSION, 1})) {

@@ -51,8 +51,11 @@ struct OutputUids {
   std::string series, instance;
 };
 OutputUids outputUids(std::string_view sourceSopInstanceUid, std::string_view modelSha256, std::string_view kind);
-// The UIDs of one report's output: kind ("sr", "sc") for the automatic report, kind +
-// "-review-" + revision for a reviewed one, so every revision is a new object.
+// The UIDs of revision N's object of a kind ("sr", "sc"): revision 0 is the automatic report,
+// N > 0 the one re-issued by review N (kind + "-review-" + N), so every revision is a new object.
+OutputUids revisionUids(std::string_view sourceSopInstanceUid, std::string_view modelSha256, std::string_view kind,
+                        int revision);
+// The UIDs of this report's output: its review's revision, 0 when it has none.
 OutputUids reportUids(const ReportInput& input, std::string_view kind);
 // The reviewer's name as a DICOM PN value: control characters and backslashes dropped, at most
 // 64 characters; throws std::invalid_argument when nothing is left.

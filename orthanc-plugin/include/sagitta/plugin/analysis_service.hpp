@@ -105,6 +105,7 @@ class AnalysisService {
   void waitForWork();
   std::optional<Prepared> prepare(const Job& job);
   dicom::Radiograph decode(const Job& job, const std::string& bytes);
+  dicom::Radiograph fetchFilm(const Job& job);  // the job's film again, for a review (review_service.cpp)
   void analyseAndStore(Prepared& prepared);
   // Stores one of our outputs (kind "sr" / "sc") and returns its PACS id; throws when it was not stored.
   std::string storeOwn(const std::string& bytes, const dicom::ReportInput& report, const char* kind, const char* what);

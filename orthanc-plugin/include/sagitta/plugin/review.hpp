@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sagitta/core/landmarks_json.hpp"
 #include "sagitta/plugin/job_queue.hpp"
@@ -50,6 +51,10 @@ std::string basicAuthUser(std::string_view authorization);
 // Per landmark, how the reviewer's set differs from the one before: a JSON array of
 // {"id", "from": [x, y] | null, "to": [x, y] | null} (moved, added, removed); empty when equal.
 std::string landmarkChanges(const core::LandmarkSet& before, const core::LandmarkSet& after);
+
+// The latest decision that re-issued the points (approve or correct) in a job's history, oldest
+// first; nullptr when none did (the model's points stand).
+const Review* lastReissued(const std::vector<Review>& history);
 
 // GET /sagitta/corrections?since=: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ" as Unix
 // seconds; empty gives 0 (everything). Throws std::invalid_argument for anything else.
