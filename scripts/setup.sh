@@ -12,8 +12,8 @@ PACKAGES=(
   orthanc orthanc-dev libsqlite3-dev libboost-system-dev python3-numpy curl
   # JPEG 2000: Orthanc's GDCM decoder plugin (the fallback decoder) and gdcmconv for test files
   orthanc-gdcm libgdcm-tools
-  # DICOMweb (STOW-RS intake in the integration tests)
-  orthanc-dicomweb
+  # DICOMweb (STOW-RS intake in the integration tests, OHIF's data source)
+  orthanc-dicomweb openssl
   # the review page's browser test (driven by puppeteer-core from tests/js)
   chromium
   # DICOM tools used by tests (dcmdump, storescu) and validators (dciodvfy, DicomSRValidator)
@@ -49,8 +49,15 @@ for package in "${PACKAGES[@]}"; do
     missing+=("$package")
   fi
 done
+# OHIF's prebuilt viewer (npm @ohif/app, pinned), served by the plugin at /ohif/ in the demo and
+# the OHIF browser test: scripts/install_ohif.sh (silent when installed).
+install_ohif() {
+  "$(cd "$(dirname "$0")" && pwd)/install_ohif.sh" >/dev/null
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   install_dcmjs
+  install_ohif
   exit 0
 fi
 
@@ -62,4 +69,6 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 install_dcmjs
+echo "setup: installing OHIF (npm @ohif/app, scripts/install_ohif.sh)"
+install_ohif
 echo "setup: done"

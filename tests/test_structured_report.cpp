@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The TID 1500 SR and the overlay SC: written from a phantom and its truth, read back.
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "sagitta/dicom/overlay.hpp"
 #include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/core/landmark_catalogue.hpp"
+#include "sagitta/dicom/cornerstone_tools.hpp"
 #include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/phantom/dicom_writer.hpp"
@@ -255,6 +257,76 @@ TEST_F(Report, OverlayKeepsEveryLabelInsideAtAnyFilmShape) {
     }
     EXPECT_LT(touched, filmRows / 20) << "labels reach the film's right edge";
   }
+}
+
+// Cornerstone3D's own arithmetic (@cornerstonejs/tools 5.6.8): angleBetweenLines takes
+// v1 = l1[1] - l1[0] and v2 = l2[0] - l2[1]. AngleTool measures ([p0, p1], [p1, p2]) of its three
+// handles; CobbAngleTool
+// first orients both lines towards their two nearest end points.
+double cornerstoneLinesAngle(core::Vec2 a0, core::Vec2 a1, core::Vec2 b0, core::Vec2 b1) {
+  const core::Vec2 v1 = a1 - a0, v2 = b0 - b1;
+  const double cosine = (v1.x * v2.x + v1.y * v2.y) / (std::hypot(v1.x, v1.y) * std::hypot(v2.x, v2.y));
+  return std::acos(cosine) * 180.0 / M_PI;
+}
+
+// The Angle adapter reads points 0, 1 and 3 of TID 300's four (the vertex twice).
+double cornerstoneAngle(const std::vector<core::Vec2>& p) { return cornerstoneLinesAngle(p[0], p[1], p[1], p[3]); }
+
+double cornerstoneCobbAngle(const std::vector<core::Vec2>& p) {
+  double best = 1e300;
+  core::Vec2 s1[2], s2[2];
+  for (std::size_t i = 0; i < 2; ++i) {
+    for (std::size_t j = 2; j < 4; ++j) {
+      const double d = std::hypot(p[i].x - p[j].x, p[i].y - p[j].y);
+      if (d < best) {
+        best = d;
+        s1[1] = p[i];
+        s1[0] = p[(i + 1) % 2];
+        s2[0] = p[j];
+        s2[1] = p[2 + ((j - 1) % 2)];
+      }
+    }
+  }
+  return cornerstoneLinesAngle(s1[0], s1[1], s2[0], s2[1]);
+}
+
+// What OHIF loads as an editable tool must measure what the SR says (unsigned, as Cornerstone's
+// tools are), on phantoms of every pathology: otherwise the first touch would change the value.
+TEST(CornerstoneTools, EachToolRecomputesTheParameterFromTheGraphicsPoints) {
+  phantom::GeneratorOptions options;
+  options.rows = 900;
+  int checked = 0;
+  for (int index = 0; index < 12; ++index) {
+    const auto film = phantom::generateCase(9100, index, options);
+    const auto m = core::measure(film.truth.landmarks, core::Calibration{});
+    for (const auto& value : m.parameters) {
+      if (!value.value) continue;
+      const auto points = measurementGraphicOf(value.id, film.truth.landmarks);
+      const std::string key(core::parameterInfo(value.id).key);
+      switch (cornerstoneToolOf(value.id)) {
+        case CornerstoneTool::Angle:
+          ASSERT_EQ(points.size(), 4U) << key;
+          EXPECT_EQ(points[1].x, points[2].x) << key;
+          EXPECT_EQ(points[1].y, points[2].y) << key;
+          EXPECT_NEAR(cornerstoneAngle(points), std::abs(*value.value), 0.01) << key << " film " << index;
+          ++checked;
+          break;
+        case CornerstoneTool::CobbAngle:
+          ASSERT_EQ(points.size(), 4U) << key;
+          EXPECT_NEAR(cornerstoneCobbAngle(points), std::abs(*value.value), 0.01) << key << " film " << index;
+          ++checked;
+          break;
+        case CornerstoneTool::None:
+          EXPECT_EQ(trackingIdentifierOf(value.id), key);
+          break;
+      }
+    }
+  }
+  EXPECT_GE(checked, 12 * 15);
+  EXPECT_EQ(trackingIdentifierOf(core::ParameterId::LL), "Cornerstone3DTools@^0.1.0:CobbAngle:LL");
+  EXPECT_EQ(trackingIdentifierOf(core::ParameterId::PI), "Cornerstone3DTools@^0.1.0:Angle:PI");
+  EXPECT_EQ(parameterKeyOfTrackingIdentifier("Cornerstone3DTools@^0.1.0:Angle:PI"), "PI");
+  EXPECT_EQ(parameterKeyOfTrackingIdentifier("SVA"), "SVA");  // and the bare keys of earlier SRs
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ std::vector<Vec2> constructionOf(ParameterId id, const LandmarkSet& landmarks) {
     case ParameterId::LL: return {p(L::L1_PS), p(L::L1_AS), p(L::S1_A), p(L::S1_P)};
     case ParameterId::SVA: return {p(L::C7_C), below(p(L::C7_C), p(L::S1_P)), p(L::S1_P)};
     case ParameterId::CL: return {p(L::C2_PI), p(L::C2_AI), p(L::C7_AI), p(L::C7_PI)};
-    case ParameterId::T1S: return {level(p(L::T1_AS), p(L::T1_PS)), p(L::T1_PS), p(L::T1_AS)};
+    case ParameterId::T1S: return {level(p(L::T1_PS), p(L::T1_AS)), p(L::T1_PS), p(L::T1_AS)};
     case ParameterId::cSVA: return {p(L::C2_C), below(p(L::C2_C), p(L::C7_PS)), p(L::C7_PS)};
     case ParameterId::GTK: return {p(L::T1_PS), p(L::T1_AS), p(L::T12_AI), p(L::T12_PI)};
     case ParameterId::PTK: return {p(L::T1_PS), p(L::T1_AS), p(L::T5_AI), p(L::T5_PI)};

@@ -16,6 +16,7 @@
 #include "sagitta/dicom/errors.hpp"
 #include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/report_codes.hpp"
+#include "sagitta/dicom/cornerstone_tools.hpp"
 #include "part10.hpp"
 
 namespace sagitta::dicom {
@@ -72,9 +73,17 @@ void addParameterGroup(TID1500_MeasurementReport& report, const ReportInput& in,
   check(report.addIndividualMeasurements(), "measurement group");
   auto& group = report.getIndividualMeasurements();
   const std::string key(info.key);
-  check(group.setTrackingIdentifier(key), "tracking identifier");
+  // The Cornerstone form where a Cornerstone3D tool measures the same angle (OHIF loads it as
+  // that tool); cornerstone_tools.hpp.
+  check(group.setTrackingIdentifier(trackingIdentifierOf(value.id)), "tracking identifier");
   check(group.setTrackingUniqueIdentifier(core::uidFromKey(uids.instance + "/tracking/" + key)), "tracking UID");
   check(group.addFindingSite(coded(findingSiteOf(value.id))), "finding site");
+  // The parameter's abbreviation: OHIF's first text line and a loaded tool's label, with its
+  // name where the NUM's concept does not say it ("Cobb angle" for six of them).
+  const auto concept = conceptOf(value.id);
+  check(group.addQualitativeEvaluation(coded({"121106", "DCM", "Comment"}),
+                                       concept.meaning == info.name ? key : key + " " + std::string(info.name)),
+        "comment " + key);
   const bool calibrated = in.measurement.calibration.calibrated();
   const CID7181_AbstractMultiDimensionalImageModelComponentUnits unit(coded(unitOf(info.unit, calibrated)));
   const TID1500_MeasurementReport::TID1501_Measurements::MeasurementValue measured(number(*value.value, value.id), unit);
@@ -83,7 +92,7 @@ void addParameterGroup(TID1500_MeasurementReport& report, const ReportInput& in,
   auto& measurement = group.getMeasurement();
   check(measurement.setEquivalentMeaningOfConceptName(std::string(info.name)), "meaning " + key);
   check(measurement.addSpatialCoordinates(DSRCodedEntryValue(CODE_DCM_ImageRegion),
-                                          polyline(core::constructionOf(value.id, in.landmarks.landmarks)),
+                                          polyline(measurementGraphicOf(value.id, in.landmarks.landmarks)),
                                           DSRImageReferenceValue(in.source.sopClassUid, in.source.sopInstanceUid)),
         "construction " + key);
   const bool reliable = value.warnings.empty();

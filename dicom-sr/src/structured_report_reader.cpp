@@ -13,6 +13,7 @@
 #include "sagitta/dicom/errors.hpp"
 #include "sagitta/dicom/report_codes.hpp"
 #include "sagitta/dicom/structured_report.hpp"
+#include "sagitta/dicom/cornerstone_tools.hpp"
 
 namespace sagitta::dicom {
 namespace {
@@ -60,7 +61,8 @@ std::string structuredReportToJson(const std::string& path) {
     switch (item.getValueType()) {
       case DSRTypes::VT_Text:
         if (is(concept, "112039", "DCM")) {
-          group = item.getStringValue().c_str();  // Tracking Identifier: a new group
+          // Tracking Identifier: a new group ("Landmarks", a parameter key, or its Cornerstone form).
+          group = std::string(parameterKeyOfTrackingIdentifier(item.getStringValue().c_str()));
         } else if (is(concept, "121013", "DCM")) {
           model["device"] = item.getStringValue().c_str();
         } else if (is(concept, "121015", "DCM")) {

@@ -102,6 +102,9 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   if (root.is_object() && root.contains("AuthenticationEnabled") && root.at("AuthenticationEnabled").is_boolean()) {
     c.orthancAuthenticates = root.at("AuthenticationEnabled").get<bool>();
   }
+  if (root.is_object() && root.contains("DicomWeb") && root.at("DicomWeb").is_object()) {
+    read(root.at("DicomWeb"), "Root", c.dicomWebRoot, "DicomWeb");
+  }
   if (!root.contains("Sagitta")) {
     c.enable = false;
     return c;
@@ -109,7 +112,7 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   const auto& s = root.at("Sagitta");
   if (!s.is_object()) throw PluginConfigError("Sagitta must be an object");
   refuseUnknown(s, {"Enable", "ModelBundle", "Device", "Workers", "InferenceThreads", "Database", "Outputs", "Limits", "Rules",
-                    "Forwarding"},
+                    "Forwarding", "Ohif"},
                 "Sagitta");
   read(s, "Enable", c.enable, "Sagitta");
   read(s, "ModelBundle", c.modelBundle, "Sagitta");
@@ -168,6 +171,12 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
     if (!(c.forwarding.stalledSeconds >= 1.0 && c.forwarding.stalledSeconds <= 86400.0)) {
       throw PluginConfigError("Sagitta.Forwarding.StalledSeconds must be 1..86400");
     }
+  }
+  if (s.contains("Ohif")) {
+    const auto& o = s.at("Ohif");
+    if (!o.is_object()) throw PluginConfigError("Sagitta.Ohif must be an object");
+    refuseUnknown(o, {"Folder"}, "Sagitta.Ohif");
+    read(o, "Folder", c.ohifFolder, "Sagitta.Ohif");
   }
   if (s.contains("Rules")) {
     if (!s.at("Rules").is_array()) throw PluginConfigError("Sagitta.Rules must be an array");

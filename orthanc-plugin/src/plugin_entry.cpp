@@ -3,6 +3,8 @@
 // analysis service; every exception is caught before it reaches Orthanc.
 #include <orthanc/OrthancCPlugin.h>
 
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -18,6 +20,7 @@
 #include "sagitta/plugin/measure_request.hpp"
 #include "sagitta/plugin/plugin_config.hpp"
 #include "sagitta/plugin/review.hpp"
+#include "sagitta/plugin/viewer_site.hpp"
 #include "sagitta/version.hpp"
 
 namespace {
@@ -33,6 +36,9 @@ OrthancPluginContext* context = nullptr;
 std::unique_ptr<sagitta::plugin::OrthancStore> store;
 std::unique_ptr<AnalysisService> service;
 std::string disabledReason = "not configured";
+std::unique_ptr<sagitta::plugin::ViewerSite> viewer;  // OHIF at /ohif/, when installed
+std::string viewerConfig;                              // its app-config.js
+std::string viewerMissing = "Sagitta.Ohif.Folder is not set";
 
 void logLine(LogLevel level, const std::string& message) {
   if (context == nullptr) return;
@@ -471,6 +477,40 @@ OrthancPluginErrorCode page(OrthancPluginRestOutput* output, const char*, const 
   return OrthancPluginErrorCode_Success;
 }
 
+// OHIF's prebuilt viewer (viewer_site.hpp); its app-config.js is generated for this Orthanc.
+OrthancPluginErrorCode ohif(OrthancPluginRestOutput* output, const char*, const OrthancPluginHttpRequest* request) {
+  try {
+    if (request->method != OrthancPluginHttpMethod_Get) {
+      OrthancPluginSendMethodNotAllowed(context, output, "GET");
+      return OrthancPluginErrorCode_Success;
+    }
+    if (!viewer) {
+      answerError(output, 404, "OHIF is not served: " + viewerMissing);
+      return OrthancPluginErrorCode_Success;
+    }
+    // Orthanc drops a trailing slash: "/ohif/" arrives as "/ohif", without a group (index.html,
+    // whose links are all absolute).
+    const std::string relative = request->groupsCount == 0 ? "" : request->groups[0];
+    if (relative == "app-config.js") {
+      OrthancPluginAnswerBuffer(context, output, viewerConfig.c_str(), static_cast<uint32_t>(viewerConfig.size()),
+                                "text/javascript; charset=utf-8");
+      return OrthancPluginErrorCode_Success;
+    }
+    const auto file = viewer->resolve(relative);
+    std::ifstream in(file ? file->path : std::filesystem::path(), std::ios::binary);
+    if (!file || !in) {
+      answerError(output, 404, "no such file in OHIF");
+      return OrthancPluginErrorCode_Success;
+    }
+    const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    OrthancPluginAnswerBuffer(context, output, body.data(), static_cast<uint32_t>(body.size()), file->mime.c_str());
+  } catch (const std::exception& e) {
+    logLine(LogLevel::Error, std::string("Sagitta OHIF: ") + e.what());
+    answerError(output, 500, "internal error (see Orthanc's log)");
+  }
+  return OrthancPluginErrorCode_Success;
+}
+
 OrthancPluginErrorCode onChange(OrthancPluginChangeType type, OrthancPluginResourceType, const char* resourceId) {
   try {
     if (!service) return OrthancPluginErrorCode_Success;
@@ -514,12 +554,25 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* c) {
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/jobs/([^/]+)", reviewJob);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/review/jobs/([^/]+)/film.png", reviewFilm);
   OrthancPluginRegisterRestCallbackNoLock(c, "/sagitta/app/([a-z]+\\.(html|js|css))", page);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/ohif", ohif);
+  OrthancPluginRegisterRestCallbackNoLock(c, "/ohif/(.*)", ohif);
   OrthancPluginRegisterOnChangeCallback(c, onChange);
   try {
     char* text = OrthancPluginGetConfiguration(c);
     const std::string configuration = text != nullptr ? text : "{}";
     OrthancPluginFreeString(c, text);
     auto config = sagitta::plugin::parsePluginConfig(configuration);
+    if (!config.ohifFolder.empty()) {
+      // A missing or unrelocated viewer is logged; analysis goes on without it.
+      try {
+        viewer = std::make_unique<sagitta::plugin::ViewerSite>(config.ohifFolder);
+        viewerConfig = sagitta::plugin::ohifAppConfig(config.dicomWebRoot);
+        logLine(LogLevel::Info, "Sagitta: OHIF served at /ohif/ from " + viewer->folder().string());
+      } catch (const sagitta::plugin::ViewerSiteError& e) {
+        viewerMissing = e.what();
+        logLine(LogLevel::Error, std::string("Sagitta: OHIF not served: ") + e.what());
+      }
+    }
     if (!config.enable) {
       disabledReason = "Sagitta.Enable is false or the Sagitta section is absent";
       logLine(LogLevel::Warning, "Sagitta: disabled (" + disabledReason + ")");

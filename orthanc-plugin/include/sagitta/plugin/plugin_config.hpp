@@ -47,6 +47,10 @@ struct PluginConfig {
   // Orthanc's own AuthenticationEnabled (top level), true only when set so: then Orthanc has
   // checked a request's Basic credentials, and the review page's reviewer is that user.
   bool orthancAuthenticates = false;
+  // Sagitta.Ohif.Folder: OHIF's relocated dist (scripts/install_ohif.sh), served at /ohif/;
+  // empty: no viewer. DicomWeb.Root (top level, the DICOMweb plugin's): where OHIF reads from.
+  std::string ohifFolder;
+  std::string dicomWebRoot = "/dicom-web/";
 };
 
 // fullConfiguration: Orthanc's whole configuration as JSON. Throws PluginConfigError naming the
