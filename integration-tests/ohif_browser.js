@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// OHIF (the prebuilt @ohif/app the plugin serves at /ohif/) in a real browser (Debian's chromium,
+// puppeteer-core): open a study, check the film rendered, open Sagitta's SR, read what
+// Cornerstone drew (SVG groups carrying data-annotation-uid), answer "Yes" to OHIF's tracking
+// prompt and read the tools it loaded. Prints one JSON line; test_ohif.py judges it.
+// usage: node ohif_browser.js URL STUDY_UID SR_SERIES_NUMBER SCREENSHOT_PREFIX
+'use strict';
+const puppeteer = require('puppeteer-core');
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main() {
+  const [url, study, srSeries, shots] = process.argv.slice(2);
+  const browser = await puppeteer.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    // Cornerstone renders with WebGL: SwiftShader, chromium's software GL, on a machine without a GPU.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--use-gl=swiftshader',
+           '--enable-unsafe-swiftshader'],
+  });
+  const seen = { errors: [], imageErrors: [] };
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => seen.errors.push(e.message));
+    page.on('console', (m) => {
+      const text = m.text();
+      if (m.type() === 'error' && !/favicon|manifest/i.test(text)) seen.errors.push(text.slice(0, 300));
+      if (/Invalid VOI LUT|image load|decode/i.test(text) && m.type() !== 'log') seen.imageErrors.push(text.slice(0, 300));
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 400 && /\/dicom-web\//.test(r.url())) seen.imageErrors.push(r.status() + ' ' + r.url());
+    });
+    await page.setViewport({ width: 1400, height: 1000 });
+    await page.goto(url + '/ohif/viewer?StudyInstanceUIDs=' + study, { waitUntil: 'networkidle0', timeout: 120000 });
+    // The film: the stack viewport holds the DX and its pixels (Cornerstone's own state).
+    await page.waitForFunction(() => {
+      const cs = window.cornerstone;
+      const vp = cs && cs.getRenderingEngines().flatMap((e) => e.getViewports())[0];
+      return vp && vp.getImageData && vp.getImageData();
+    }, { timeout: 60000, polling: 500 });
+    seen.film = await page.evaluate(() => {
+      const vp = window.cornerstone.getRenderingEngines().flatMap((e) => e.getViewports())[0];
+      const data = vp.getImageData();
+      const scalars = data.scalarData || (data.voxelManager && data.voxelManager.getCompleteScalarDataArray());
+      let min = Infinity, max = -Infinity;
+      for (let i = 0; i < scalars.length; i += 97) { min = Math.min(min, scalars[i]); max = Math.max(max, scalars[i]); }
+      return { dimensions: Array.from(data.dimensions).slice(0, 2), range: [min, max], imageId: vp.getCurrentImageId() };
+    });
+    await page.screenshot({ path: shots + '-film.png' });
+    // OHIF's first-visit tour and its investigational-use notice stand over the viewport.
+    for (const label of ['Skip all', 'Confirm and hide']) {
+      const [button] = await page.$$('xpath/.//button[normalize-space()="' + label + '"]');
+      if (button) await button.click();
+    }
+    let opened = false;
+    for (const thumb of await page.$$('[data-cy^="study-browser-thumbnail"]')) {
+      const text = await thumb.evaluate((e) => e.textContent);
+      if (text.includes('S:' + srSeries)) { await thumb.click({ count: 2 }); opened = true; break; }
+    }
+    seen.srOpened = opened;
+    await page.waitForFunction(() => document.querySelectorAll('[data-annotation-uid]').length > 0,
+                               { timeout: 60000, polling: 500 }).catch(() => {});
+    await sleep(2000);
+    seen.drawn = await page.$$eval('[data-annotation-uid]', (groups) => groups.map((g) => ({
+      uid: g.getAttribute('data-annotation-uid'), text: g.textContent })));
+    seen.srDisplay = await page.evaluate(() => window.cornerstoneTools.annotation.state.getAllAnnotations()
+      .filter((a) => a.metadata.toolName === 'DICOMSRDisplay')
+      .map((a) => ({ uid: a.annotationUID, types: Object.keys(a.data.renderableData || {}),
+                     graphics: Object.values(a.data.renderableData || {}).reduce((n, list) => n + list.length, 0) })));
+    await page.screenshot({ path: shots + '-sr.png' });
+    // OHIF offers to track (load) the SR's measurements as Cornerstone tools.
+    const [yes] = await page.$$('xpath/.//button[normalize-space()="Yes"]');
+    seen.trackingPrompt = !!yes;
+    if (yes) {
+      await yes.click();
+      await page.waitForFunction(() => window.cornerstoneTools.annotation.state.getAllAnnotations()
+        .some((a) => a.metadata.toolName === 'Angle' || a.metadata.toolName === 'CobbAngle'),
+                                 { timeout: 60000, polling: 500 }).catch(() => {});
+      await sleep(3000);
+      seen.tools = await page.evaluate(() => window.cornerstoneTools.annotation.state.getAllAnnotations()
+        .filter((a) => a.metadata.toolName === 'Angle' || a.metadata.toolName === 'CobbAngle')
+        .map((a) => ({ tool: a.metadata.toolName, label: a.data.label, points: a.data.handles.points.filter(Boolean).length,
+                       uid: a.annotationUID })));
+      seen.toolsDrawn = await page.$$eval('[data-annotation-uid]', (groups) => groups.map((g) => ({
+        uid: g.getAttribute('data-annotation-uid'), text: g.textContent })));
+      await page.screenshot({ path: shots + '-tools.png' });
+    }
+  } catch (e) {
+    seen.errors.push('driver: ' + e.message);
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(seen));
+}
+
+main();
