@@ -18,7 +18,12 @@ SHOWN = ["PI", "PT", "SS", "LL", "SVA", "GTK", "CL", "T1S", "TPA"]
 
 
 def main():
-    node = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE)
+    here = os.path.dirname(os.path.abspath(__file__))
+    ohif = subprocess.run([os.path.join(here, "install_ohif.sh")], check=True, capture_output=True, text=True).stdout.strip()
+    # Debian's DICOMweb plugin beside Sagitta: OHIF, served by Sagitta at /ohif/, reads through it.
+    node = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE, sagitta={"Ohif": {"Folder": ohif}},
+                       plugins=["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
+                       extra={"DicomWeb": {"Enable": True, "Root": "/dicom-web/"}})
     films = os.path.join(WORK, "films")
     print("== generating 5 phantom studies (normal, scoliosis, hyperkyphosis, flat back, spondylolisthesis)")
     subprocess.run([SAGITTA, "phantom", "--out", films, "--count", "5", "--seed", "2026", "--mode", "dicom",
@@ -35,11 +40,12 @@ def main():
         job = node.finished_job(instance, timeout=300)
         with open(path.replace(".dcm", ".json")) as f:
             truth = json.load(f)["parameters"]["parameters"]
-        rows.append((os.path.basename(path), job, truth))
+        study = node.get("/instances/%s/simplified-tags" % instance)["StudyInstanceUID"]
+        rows.append((os.path.basename(path), job, truth, study))
     print("== all analysed %.1f s after the end of C-STORE\n" % (time.time() - started))
     header = "%-16s %-8s" % ("film", "") + "".join("%9s" % k for k in SHOWN)
     print(header)
-    for name, job, truth in rows:
+    for name, job, truth, study in rows:
         if job["state"] != "done":
             print("%-16s %s: %s" % (name, job["state"], job["reason"]))
             continue
@@ -48,9 +54,12 @@ def main():
         print("%-16s %-8s" % (name, "true") + "".join(fmt(truth[k]["value"]) for k in SHOWN))
         print("%-16s %-8s" % ("", "Sagitta") + "".join(fmt(measured[k]["value"]) for k in SHOWN))
         print("%-16s %-8s SR %s, overlay %s" % ("", "", job["sr_instance"], job["sc_instance"]))
+        print("%-16s %-8s OHIF: %s/ohif/viewer?StudyInstanceUIDs=%s" % ("", "", node.url, study))
     print("\nAngles in degrees, SVA in mm. The SR and overlay of each film are in its study:")
     print("  Orthanc Explorer: %s/app/explorer.html   Sagitta jobs: %s/sagitta/jobs" % (node.url, node.url))
     print("  Review (correct the landmarks, re-issue a verified SR): %s/sagitta/app/review.html" % node.url)
+    print("  OHIF (study list; open a study, double-click its SR, answer Yes to track its measurements):")
+    print("    %s/ohif/" % node.url)
     print("Orthanc keeps running (pid %d); stop it with: kill %d" % (node.process.pid, node.process.pid))
     with open(os.path.join(WORK, "orthanc.pid"), "w") as f:
         f.write(str(node.process.pid))
