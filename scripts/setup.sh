@@ -14,6 +14,8 @@ PACKAGES=(
   orthanc-gdcm libgdcm-tools
   # DICOMweb (STOW-RS intake in the integration tests, OHIF's data source)
   orthanc-dicomweb openssl
+  # the PDF report (cairo; DejaVu fonts; pdftoppm renders it in the tests)
+  libcairo2-dev fonts-dejavu-core poppler-utils
   # the review page's browser test (driven by puppeteer-core from tests/js)
   chromium
   # DICOM tools used by tests (dcmdump, storescu) and validators (dciodvfy, DicomSRValidator)

@@ -20,7 +20,7 @@ scripts/setup.sh
 # Tests each preset must register by name (registered only when their tool is found), and the
 # least number of tests it must register in all (GoogleTest cases included).
 required_dev=(integration.orthanc integration.hardening integration.forwarding integration.review integration.ohif report.chain.write report.chain.dciodvfy-sr
-              report.chain.dciodvfy-sc report.chain.pixelmed report.chain.dump-sr report.chain.dcmjs
+              report.chain.dciodvfy-sc report.chain.dciodvfy-pdf report.chain.pdf-render report.chain.pixelmed report.chain.dump-sr report.chain.dcmjs
               phantom.dicom.dciodvfy realfilms.check model.accuracy-guard model.accuracy-guard.refuses-cpn-only)
 required_asan=(report.chain.dciodvfy-sr report.chain.pixelmed report.chain.dcmjs phantom.dicom.dciodvfy realfilms.check
                model.accuracy-guard)

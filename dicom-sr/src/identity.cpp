@@ -4,7 +4,7 @@
 namespace sagitta::dicom {
 
 bool isSagittaOutput(std::string_view manufacturer, std::string_view sopClassUid) {
-  return manufacturer == kManufacturer && (sopClassUid == kSrSopClass || sopClassUid == kScSopClass);
+  return manufacturer == kManufacturer && (sopClassUid == kSrSopClass || sopClassUid == kScSopClass || sopClassUid == kPdfSopClass);
 }
 
 }  // namespace sagitta::dicom

@@ -97,7 +97,11 @@ void placeCallouts(std::vector<Callout>& callouts, int step, int top, int bottom
 
 }  // namespace
 
-cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
+namespace {
+
+// legend false: the film alone with its landmarks, constructions and labels (no banner, no
+// panel), for the PDF report, which has its own header and table.
+cv::Mat render(const ReportInput& in, const cv::Mat& display, bool legend) {
   const double scale = std::min(1.0, static_cast<double>(kOverlayMaxRows) / display.rows);
   cv::Mat grey;
   cv::resize(display, grey, cv::Size(std::max(1, static_cast<int>(display.cols * scale)),
@@ -186,7 +190,8 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
   // A film shorter than the legend gets panel colour below it rather than a cut legend.
   const auto legendRows = header.size() + rows.size() + footer.size() + 1;
   const int legendHeight = bannerHeight + step * static_cast<int>(legendRows + 1);
-  cv::Mat canvas(std::max(grey.rows, legendHeight), grey.cols + panelWidth, CV_8UC3, kPanel);
+  cv::Mat canvas(legend ? std::max(grey.rows, legendHeight) : grey.rows, grey.cols + (legend ? panelWidth : 0), CV_8UC3,
+                 kPanel);
   cv::cvtColor(grey, canvas(cv::Rect(0, 0, grey.cols, grey.rows)), cv::COLOR_GRAY2BGR);
   cv::Mat image = canvas(cv::Rect(0, 0, grey.cols, grey.rows));
   const auto px = [&](core::Vec2 p) {  // DICOM continuous -> OpenCV pixel centres, scaled
@@ -234,8 +239,11 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
     cv::circle(image, p, 3 * line, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
   }
 
-  cv::rectangle(canvas, {0, 0, canvas.cols, bannerHeight}, in.review ? cv::Scalar(60, 110, 0) : cv::Scalar(0, 0, 170), cv::FILLED);
-  banner.draw(canvas, bannerText, {margin, bannerHeight - margin}, kWhite);
+  if (legend) {
+    cv::rectangle(canvas, {0, 0, canvas.cols, bannerHeight}, in.review ? cv::Scalar(60, 110, 0) : cv::Scalar(0, 0, 170),
+                  cv::FILLED);
+    banner.draw(canvas, bannerText, {margin, bannerHeight - margin}, kWhite);
+  }
 
   // The callouts: a column beside the spine on the patient's back, each on a dark box and
   // joined to its construction by a thin line of its colour.
@@ -257,7 +265,7 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
   const int reach = static_cast<int>(40 * unit);
   int columnX = backOnRight ? spineMaxX + reach : spineMinX - reach - labelWidth;
   columnX = std::clamp(columnX, margin, std::max(margin, image.cols - labelWidth - margin));
-  placeCallouts(callouts, step, bannerHeight + step, image.rows - margin);
+  placeCallouts(callouts, step, legend ? bannerHeight + step : margin + step, image.rows - margin);
   for (const auto& c : callouts) {
     const auto size = label.size(c.text);
     const cv::Rect box(columnX - margin / 2, c.y - size.height - margin / 2, size.width + margin, size.height + margin);
@@ -268,6 +276,7 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
     label.draw(image, c.text, {columnX, c.y}, c.colour);
   }
 
+  if (!legend) return canvas;
   // The legend panel.
   int y = bannerHeight + step;
   const int x0 = grey.cols + margin;
@@ -292,5 +301,11 @@ cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) {
   }
   return canvas;
 }
+
+}  // namespace
+
+cv::Mat renderOverlay(const ReportInput& in, const cv::Mat& display) { return render(in, display, true); }
+
+cv::Mat renderAnnotatedFilm(const ReportInput& in, const cv::Mat& display) { return render(in, display, false); }
 
 }  // namespace sagitta::dicom

@@ -12,6 +12,7 @@
 #include "sagitta/core/measurement_json.hpp"
 #include "sagitta/core/sha256.hpp"
 #include "sagitta/dicom/overlay.hpp"
+#include "sagitta/dicom/pdf_report.hpp"
 #include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/version.hpp"
@@ -30,8 +31,9 @@ int runReport(const std::vector<std::string>& args, Streams io) {
   if (arguments.flag("help") || arguments.positional().size() != 1) {
     (arguments.flag("help") ? io.out : io.err)
         << "usage: sagitta report IN.dcm --landmarks L.json --out DIR\n"
-           "  writes DIR/<name>_sr.dcm (TID 1500 SR), DIR/<name>_overlay.dcm (Secondary Capture)\n"
-           "  and DIR/<name>_parameters.json for the given landmarks (source pixel coordinates)\n";
+           "  writes DIR/<name>_sr.dcm (TID 1500 SR), DIR/<name>_overlay.dcm (Secondary Capture),\n"
+           "  DIR/<name>_report.dcm (Encapsulated PDF, the one-page report) and DIR/<name>_parameters.json\n"
+           "  for the given landmarks (source pixel coordinates)\n";
     return arguments.flag("help") ? kExitOk : kExitBadInput;
   }
   const fs::path input = arguments.positional()[0];
@@ -63,12 +65,13 @@ int runReport(const std::vector<std::string>& args, Streams io) {
   const std::string stem = input.stem().string();
   dicom::writeStructuredReport(report, (out / (stem + "_sr.dcm")).string());
   dicom::writeOverlay(report, radiograph.display, (out / (stem + "_overlay.dcm")).string());
+  dicom::writePdfReport(report, radiograph.display, (out / (stem + "_report.dcm")).string());
   std::ofstream json(out / (stem + "_parameters.json"), std::ios::binary);
   json << core::measurementToJson(measurement) << "\n";
   if (!json) throw core::InvalidInput("cannot write " + (out / (stem + "_parameters.json")).string());
   for (const auto& warning : radiograph.warnings) io.err << "warning: " << warning << "\n";
   io.out << "wrote " << (out / (stem + "_sr.dcm")).string() << ", " << (out / (stem + "_overlay.dcm")).string()
-         << ", " << (out / (stem + "_parameters.json")).string() << " (" << measurement.measuredCount()
+         << ", " << (out / (stem + "_report.dcm")).string() << ", " << (out / (stem + "_parameters.json")).string() << " (" << measurement.measuredCount()
          << " of 18 parameters measured)\n";
   return kExitOk;
 }

@@ -11,9 +11,10 @@ namespace sagitta::dicom {
 inline constexpr const char* kManufacturer = "Sagitta project";
 inline constexpr const char* kModelName = "sagitta";
 
-// The SOP classes Sagitta writes: Comprehensive 3D SR, Secondary Capture Image.
+// The SOP classes Sagitta writes: Comprehensive 3D SR, Secondary Capture Image, Encapsulated PDF.
 inline constexpr const char* kSrSopClass = "1.2.840.10008.5.1.4.1.1.88.34";
 inline constexpr const char* kScSopClass = "1.2.840.10008.5.1.4.1.1.7";
+inline constexpr const char* kPdfSopClass = "1.2.840.10008.5.1.4.1.1.104.1";
 
 // True for an object Sagitta wrote (this node or another): Manufacturer is Sagitta's and the SOP
 // class is one Sagitta writes.

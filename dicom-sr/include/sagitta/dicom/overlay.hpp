@@ -19,6 +19,10 @@ inline constexpr int kOverlayMaxRows = 2048;
 // The picture itself (BGR), for tests and previews.
 cv::Mat renderOverlay(const ReportInput& input, const cv::Mat& display);
 
+// The film alone with its landmarks, constructions and labels, without the banner and the
+// legend panel (the PDF report's picture: it has its own header and table).
+cv::Mat renderAnnotatedFilm(const ReportInput& input, const cv::Mat& display);
+
 // The SC as a Part 10 file in memory (what the plugin posts to Orthanc), or written to path.
 // Throws DicomError when it cannot be built or written.
 std::string overlayBytes(const ReportInput& input, const cv::Mat& display);
