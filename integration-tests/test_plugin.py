@@ -114,7 +114,8 @@ def main():
     if not os.path.exists(DICOMWEB):
         print("FAIL the DICOMweb plugin %s is missing (scripts/setup.sh installs orthanc-dicomweb)" % DICOMWEB)
         return 1
-    node = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE, keep=True, plugins=[DICOMWEB])
+    node = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE, keep=True, plugins=[DICOMWEB],
+                       sagitta={"Outputs": {"PdfReport": True}})
     node.http_port, node.dicom_port = plain.http_port, plain.dicom_port
     node.start()
     try:
@@ -161,8 +162,30 @@ def main():
         last = node.get("/changes?last")["Last"]
         node.wait_for(lambda: node.get("/sagitta/health")["change_log_read_to"] >= last, 30,
                       "the plugin to read the change log past our outputs")
-        for kind in ("sr_instance", "sc_instance"):
-            check(node.job_of(job[kind]) is None, "our %s is never queued, nor analysed" % kind[:2].upper())
+        for kind in ("sr_instance", "sc_instance", "pdf_instance"):
+            check(node.job_of(job[kind]) is None, "our %s is never queued, nor analysed" % kind.split("_")[0].upper())
+
+        # Outputs.PdfReport: the one-page report, an Encapsulated PDF in the same study, valid,
+        # and a page poppler renders.
+        check(job["pdf_instance"] and node.get("/instances/%s/study" % job["pdf_instance"])["ID"] == study,
+              "the PDF report is in the same study")
+        pdf_tags = node.get("/instances/%s/simplified-tags" % job["pdf_instance"])
+        check(pdf_tags["SOPClassUID"] == "1.2.840.10008.5.1.4.1.1.104.1" and pdf_tags["Modality"] == "DOC",
+              "the report is an Encapsulated PDF (DOC)")
+        pdf_path = os.path.join(WORK, "result_report.dcm")
+        with open(pdf_path, "wb") as f:
+            f.write(node.get("/instances/%s/file" % job["pdf_instance"]))
+        verify = subprocess.run(["dciodvfy", pdf_path], capture_output=True, text=True)
+        check(verify.returncode == 0 and "Error" not in verify.stdout + verify.stderr,
+              "dciodvfy: the Encapsulated PDF has no errors")
+        import pydicom  # Debian's python3-pydicom
+        report = pydicom.dcmread(pdf_path)
+        with open(os.path.join(WORK, "result_report.pdf"), "wb") as f:
+            f.write(report.EncapsulatedDocument[:report.EncapsulatedDocumentLength])
+        rendered = subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", os.path.join(WORK, "result_report.pdf"),
+                                   os.path.join(WORK, "result_report")], capture_output=True, text=True)
+        check(rendered.returncode == 0 and os.path.getsize(os.path.join(WORK, "result_report.png")) > 20000,
+              "pdftoppm renders the report's page")
 
         # POST /sagitta/measure: the job's own landmarks give the job's own parameters (the same
         # core engine); a body that is not a landmarks file is a 400 with the reason.
@@ -179,7 +202,9 @@ def main():
         # A film stored by DICOMweb STOW-RS (the DICOMweb plugin stores it as a plugin): routed
         # like any film, analysed, and its SR and SC are still never queued.
         stowed = make_studies(WORK, 1, "stow", [spine])[0]
+        twin = make_studies(WORK, 1, "cstore", [spine])[0]  # the same pixels, other UIDs: by C-STORE
         answer = node.stow([stowed])
+        node.store_scu([twin])
         stowed_id = node.instance_of(sop_instance_uid(stowed))
         check(stowed_id and "00081199" in answer, "a film is stored by STOW-RS (/dicom-web/studies)")
         stow_job = node.finished_job(stowed_id, 180)
@@ -188,8 +213,15 @@ def main():
         last = node.get("/changes?last")["Last"]
         node.wait_for(lambda: node.get("/sagitta/health")["change_log_read_to"] >= last, 30,
                       "the plugin to read the change log past the STOW-RS film's outputs")
-        check(all(node.job_of(stow_job[k]) is None for k in ("sr_instance", "sc_instance")),
-              "... and its SR and SC are never queued")
+        check(all(node.job_of(stow_job[k]) is None for k in ("sr_instance", "sc_instance", "pdf_instance")),
+              "... and its SR, SC and PDF report are never queued")
+        twin_job = node.finished_job(node.instance_of(sop_instance_uid(twin)), 180)
+        stow_values = {k: v["value"] for k, v in stow_job["result"]["parameters"]["parameters"].items()}
+        twin_values = {k: v["value"] for k, v in twin_job["result"]["parameters"]["parameters"].items()}
+        check(twin_job["state"] == "done" and stow_values == twin_values and stow_job["pdf_instance"]
+              and twin_job["pdf_instance"],
+              "a STOW-RS film and a C-STORE film get the same results (SR, SC, PDF; LL %s and %s)"
+              % (stow_values.get("LL"), twin_values.get("LL")))
 
         ct_id = node.instance_of(sop_instance_uid(ct))
         ct_job = node.finished_job(ct_id)

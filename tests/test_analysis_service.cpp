@@ -227,6 +227,38 @@ TEST(AnalysisService, StoresTheSrAndScFromMemory) {
   }
 }
 
+// Outputs.PdfReport: the one-page report joins the SR and SC in the study and in every forward.
+TEST(AnalysisService, APdfReportIsStoredAndForwardedWhenConfigured) {
+  Harness h("service-pdf");
+  h.config.writePdfReport = true;
+  RoutingRule lateral;
+  lateral.name = "laterals";
+  lateral.forward = {"modality:PACS"};
+  h.config.rules = {lateral};
+  h.store.files["film"] = phantomBytes(0, h.dir);
+  h.store.tags["film"] = kSpineLateral;
+  const auto jobs = h.run({"film"});
+  ASSERT_EQ(jobs.count("film"), 1U);
+  const auto& job = jobs.at("film");
+  ASSERT_EQ(job.state, JobState::Done) << job.reason;
+  ASSERT_EQ(h.store.stored.size(), 3U);
+  EXPECT_FALSE(job.pdfInstance.empty());
+  EXPECT_NE(job.pdfInstance, job.scInstance);
+  const auto path = h.dir / "report.dcm";
+  std::ofstream(path, std::ios::binary) << h.store.stored[2];
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile(path.string().c_str()).good());
+  OFString sopClass, mime;
+  file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
+  file.getDataset()->findAndGetOFString(DCM_MIMETypeOfEncapsulatedDocument, mime);
+  EXPECT_EQ(std::string(sopClass.c_str()), dicom::kPdfSopClass);
+  EXPECT_EQ(std::string(mime.c_str()), "application/pdf");
+  JobQueue queue(h.config.database);
+  const auto forwards = queue.forwardsOfJob(job.id);
+  ASSERT_EQ(forwards.size(), 1U);
+  EXPECT_EQ(forwards[0].resources, (std::vector<std::string>{job.srInstance, job.scInstance, job.pdfInstance}));
+}
+
 TEST(AnalysisService, AResultOrthancDidNotStoreIsAFailureNotDone) {
   Harness h("service-filtered");
   h.store.files["film"] = phantomBytes(1, h.dir);
@@ -404,11 +436,12 @@ TEST(AnalysisService, SagittaOutputsAreKnownByWhatTheyAreNotByWhoStoredThem) {
   h.config.rules = {everything};
   h.store.tags["their-sr"] = {{"Modality", "SR"}, {"SOPClassUID", dicom::kSrSopClass}, {"Manufacturer", dicom::kManufacturer}};
   h.store.tags["their-sc"] = {{"Modality", "OT"}, {"SOPClassUID", dicom::kScSopClass}, {"Manufacturer", dicom::kManufacturer}};
+  h.store.tags["their-pdf"] = {{"Modality", "DOC"}, {"SOPClassUID", dicom::kPdfSopClass}, {"Manufacturer", dicom::kManufacturer}};
   h.store.tags["vendor-sr"] = {{"Modality", "SR"}, {"SOPClassUID", dicom::kSrSopClass}, {"Manufacturer", "Another vendor"}};
   h.store.files["vendor-sr"] = std::string(300, '\0');
-  const auto jobs = h.run({"their-sr", "their-sc", "vendor-sr"});
-  ASSERT_EQ(jobs.size(), 3U);
-  for (const char* ours : {"their-sr", "their-sc"}) {
+  const auto jobs = h.run({"their-sr", "their-sc", "their-pdf", "vendor-sr"});
+  ASSERT_EQ(jobs.size(), 4U);
+  for (const char* ours : {"their-sr", "their-sc", "their-pdf"}) {
     EXPECT_EQ(jobs.at(ours).state, JobState::Skipped) << ours;
     EXPECT_EQ(jobs.at(ours).reason, "a Sagitta output (never analysed)") << ours;
   }

@@ -12,6 +12,7 @@
 #include "sagitta/dicom/errors.hpp"
 #include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/overlay.hpp"
+#include "sagitta/dicom/pdf_report.hpp"
 #include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/models/analysis.hpp"
 
@@ -417,15 +418,18 @@ void AnalysisService::analyseAndStore(Prepared& prepared) {
   }
   // Written and posted from memory: no scratch file for another node or user to read, replace
   // or collide with.
-  std::string srId, scId;
+  std::string srId, scId, pdfId;
   auto t = Clock::now();
   const std::string srBytes = config_.writeStructuredReport ? dicom::structuredReportBytes(analysis.report) : "";
   const std::string scBytes =
       config_.writeSecondaryCapture ? dicom::overlayBytes(analysis.report, prepared.radiograph.display) : "";
+  const std::string pdfBytes =
+      config_.writePdfReport ? dicom::pdfReportBytes(analysis.report, prepared.radiograph.display) : "";
   const double writing = secondsSince(t);
   t = Clock::now();
   if (config_.writeStructuredReport) srId = storeOwn(srBytes, analysis.report, "sr", "SR");
   if (config_.writeSecondaryCapture) scId = storeOwn(scBytes, analysis.report, "sc", "SC");
+  if (config_.writePdfReport) pdfId = storeOwn(pdfBytes, analysis.report, "pdf", "PDF report");
   const double storing = secondsSince(t);
   metrics_.observe(Stage::Writing, writing);
   metrics_.observe(Stage::Storing, storing);
@@ -435,12 +439,13 @@ void AnalysisService::analyseAndStore(Prepared& prepared) {
                                               {"writing_s", writing},
                                               {"storing_s", storing},
                                               {"queue_wait_s", waited}};
-  queue_->finish(job.id, JobState::Done, "", {json, srId, scId, timings.dump(), prepared.forward});
+  queue_->finish(job.id, JobState::Done, "", {json, srId, scId, timings.dump(), prepared.forward, pdfId});
   metrics_.count(Outcome::Done);
   if (!prepared.forward.empty()) notify();
   const double total = analysis.inferenceSeconds + analysis.measurementSeconds + writing + storing;
   log_(LogLevel::Info, tagOf(job) + " done in " + std::to_string(static_cast<int>(total * 1000.0)) + " ms: SR " + srId +
-                           ", SC " + scId + ", " + std::to_string(analysis.report.measurement.measuredCount()) +
+                           ", SC " + scId + (pdfId.empty() ? "" : ", PDF " + pdfId) + ", " +
+                           std::to_string(analysis.report.measurement.measuredCount()) +
                            " of 18 parameters");
 }
 

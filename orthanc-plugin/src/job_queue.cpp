@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -71,7 +72,17 @@ constexpr int kPruneRounds = 3;            // rounds per write before it fails a
 constexpr double kOutcomeSeconds = 7 * 86400.0;  // how long Orthanc job outcomes are kept
 
 constexpr const char* kColumns =
-    "id, instance, bundle, state, reason, attempts, created, updated, result, sr_instance, sc_instance, timings";
+    "id, instance, bundle, state, reason, attempts, created, updated, result, sr_instance, sc_instance, timings, "
+    "pdf_instance";
+
+// A forward's resources column: the outputs' Orthanc ids, space-separated, absent ones skipped.
+std::string joinIds(std::initializer_list<std::string> ids) {
+  std::string joined;
+  for (const auto& id : ids) {
+    if (!id.empty()) joined += (joined.empty() ? "" : " ") + id;
+  }
+  return joined;
+}
 
 Job readJob(const Statement& s) {
   Job j;
@@ -87,12 +98,13 @@ Job readJob(const Statement& s) {
   j.srInstance = s.text(9);
   j.scInstance = s.text(10);
   j.timings = s.text(11);
+  j.pdfInstance = s.text(12);
   return j;
 }
 
 constexpr const char* kReviewColumns =
     "id, job_id, revision, action, reviewer, authenticated, reason, landmarks, parameters, changes, sr_instance, "
-    "sc_instance, created";
+    "sc_instance, created, pdf_instance";
 
 Review readReview(const Statement& s, int first = 0) {
   Review r;
@@ -109,6 +121,7 @@ Review readReview(const Statement& s, int first = 0) {
   r.srInstance = s.text(first + 10);
   r.scInstance = s.text(first + 11);
   r.created = s.real(first + 12);
+  r.pdfInstance = s.text(first + 13);
   return r;
 }
 
@@ -260,6 +273,8 @@ JobQueue::JobQueue(const std::string& path, std::int64_t maxBytes) : path_(path)
     exec("CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id)");
     // Databases written before per-stage timings were kept gain the column.
     if (!hasColumn("jobs", "timings")) exec("ALTER TABLE jobs ADD COLUMN timings TEXT NOT NULL DEFAULT ''");
+    // ... and those from before the PDF report, its Orthanc id.
+    if (!hasColumn("jobs", "pdf_instance")) exec("ALTER TABLE jobs ADD COLUMN pdf_instance TEXT NOT NULL DEFAULT ''");
     exec("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     exec((std::string("CREATE TABLE IF NOT EXISTS forwards") + kForwardsTable).c_str());
     if (!hasColumn("forwards", "revision")) {
@@ -283,6 +298,7 @@ JobQueue::JobQueue(const std::string& path, std::int64_t maxBytes) : path_(path)
          " parameters TEXT NOT NULL DEFAULT '', changes TEXT NOT NULL DEFAULT '[]',"
          " sr_instance TEXT NOT NULL DEFAULT '', sc_instance TEXT NOT NULL DEFAULT '', created REAL NOT NULL,"
          " UNIQUE(job_id, revision))");
+    if (!hasColumn("reviews", "pdf_instance")) exec("ALTER TABLE reviews ADD COLUMN pdf_instance TEXT NOT NULL DEFAULT ''");
   } catch (const QueueError& e) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -436,11 +452,11 @@ void JobQueue::finishLocked(std::int64_t id, JobState state, const std::string& 
   Transaction transaction(db_);
   {
     Statement s(db_, "UPDATE jobs SET state = ?, reason = ?, result = ?, sr_instance = ?, sc_instance = ?, timings = ?, "
-                     "updated = ? WHERE id = ?");
+                     "updated = ?, pdf_instance = ? WHERE id = ?");
     s.bind(1, jobStateKey(state)).bind(2, reason).bind(3, o.result).bind(4, sr).bind(5, sc).bind(6, o.timings);
-    s.bind(7, t).bind(8, id).step();
+    s.bind(7, t).bind(8, o.pdfInstance).bind(9, id).step();
   }
-  const std::string resources = sr + (sr.empty() || sc.empty() ? "" : " ") + sc;
+  const std::string resources = joinIds({sr, sc, o.pdfInstance});
   if (state == JobState::Done && !resources.empty()) {
     for (const auto& destination : o.forwardTo) {
       Statement f(db_, "INSERT INTO forwards (job_id, destination, resources, state, next_attempt, created, updated) "
@@ -518,14 +534,14 @@ int JobQueue::addReview(const Review& review, int basedOn, const std::vector<std
     if (latest.integer(0) != basedOn) return 0;
     const int revision = basedOn + 1;
     Statement s(db_, "INSERT INTO reviews (job_id, revision, action, reviewer, authenticated, reason, landmarks, "
-                     "parameters, changes, sr_instance, sc_instance, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                     "parameters, changes, sr_instance, sc_instance, created, pdf_instance) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, review.job).bind(2, static_cast<std::int64_t>(revision)).bind(3, reviewActionKey(review.action));
     s.bind(4, review.reviewer).bind(5, std::int64_t{review.authenticated ? 1 : 0}).bind(6, review.reason);
     s.bind(7, review.landmarks).bind(8, review.parameters).bind(9, review.changes.empty() ? "[]" : review.changes);
     s.bind(10, review.srInstance).bind(11, review.scInstance).bind(12, review.created > 0 ? review.created : now());
-    s.step();
-    const std::string resources =
-        review.srInstance + (review.srInstance.empty() || review.scInstance.empty() ? "" : " ") + review.scInstance;
+    s.bind(13, review.pdfInstance).step();
+    const std::string resources = joinIds({review.srInstance, review.scInstance, review.pdfInstance});
     if (!resources.empty()) {
       const double t = now();
       for (const auto& destination : forwardTo) {

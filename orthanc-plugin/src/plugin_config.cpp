@@ -123,9 +123,10 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   if (s.contains("Outputs")) {
     const auto& o = s.at("Outputs");
     if (!o.is_object()) throw PluginConfigError("Sagitta.Outputs must be an object");
-    refuseUnknown(o, {"StructuredReport", "SecondaryCapture"}, "Sagitta.Outputs");
+    refuseUnknown(o, {"StructuredReport", "SecondaryCapture", "PdfReport"}, "Sagitta.Outputs");
     read(o, "StructuredReport", c.writeStructuredReport, "Sagitta.Outputs");
     read(o, "SecondaryCapture", c.writeSecondaryCapture, "Sagitta.Outputs");
+    read(o, "PdfReport", c.writePdfReport, "Sagitta.Outputs");
   }
   if (s.contains("Limits")) {
     const auto& l = s.at("Limits");

@@ -111,7 +111,8 @@ Json forwardsJson(std::int64_t job) {
 Json jobJson(const Job& job) {
   Json j{{"id", job.id}, {"instance", job.instance}, {"bundle", job.bundle}, {"state", sagitta::plugin::jobStateKey(job.state)},
          {"reason", job.reason}, {"attempts", job.attempts}, {"created", job.created}, {"updated", job.updated},
-         {"sr_instance", job.srInstance}, {"sc_instance", job.scInstance}, {"forwards", forwardsJson(job.id)}};
+         {"sr_instance", job.srInstance}, {"sc_instance", job.scInstance}, {"pdf_instance", job.pdfInstance},
+         {"forwards", forwardsJson(job.id)}};
   if (!job.timings.empty()) j["timings"] = parsedOrNull(job.timings);
   if (!job.result.empty()) j["result"] = parsedOrNull(job.result);
   return j;
@@ -126,7 +127,8 @@ Json reviewJson(const Review& r) {
               {"at", r.created},
               {"changes", parsedOrNull(r.changes)},
               {"sr_instance", r.srInstance},
-              {"sc_instance", r.scInstance}};
+              {"sc_instance", r.scInstance},
+              {"pdf_instance", r.pdfInstance}};
 }
 
 Json reviewsJson(std::int64_t job) {
@@ -392,7 +394,8 @@ OrthancPluginErrorCode reviewJob(OrthancPluginRestOutput* output, const char*, c
                               {"current", current},
                               {"reviews", reviewsJson(id)},
                               {"sr_instance", job->srInstance},
-                              {"sc_instance", job->scInstance}});
+                              {"sc_instance", job->scInstance},
+                              {"pdf_instance", job->pdfInstance}});
     } catch (const sagitta::plugin::ReviewConflict& e) {
       answerError(output, 409, e.what());
     } catch (const sagitta::plugin::ReviewNotFound& e) {

@@ -13,6 +13,7 @@
 #include "sagitta/core/measurement_json.hpp"
 #include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/overlay.hpp"
+#include "sagitta/dicom/pdf_report.hpp"
 #include "sagitta/plugin/analysis_service.hpp"
 
 namespace sagitta::plugin {
@@ -132,6 +133,9 @@ Review AnalysisService::review(std::int64_t jobId, const ReviewRequest& request)
   const std::string scBytes = config_.writeSecondaryCapture ? dicom::overlayBytes(report, film.display) : "";
   if (config_.writeStructuredReport) record.srInstance = storeOwn(srBytes, report, "sr", "reviewed SR");
   if (config_.writeSecondaryCapture) record.scInstance = storeOwn(scBytes, report, "sc", "reviewed SC");
+  if (config_.writePdfReport) {
+    record.pdfInstance = storeOwn(dicom::pdfReportBytes(report, film.display), report, "pdf", "reviewed PDF report");
+  }
   record.landmarks = core::landmarksToJson(after, -1);
   record.parameters = core::measurementToJson(report.measurement, -1);
   // The re-issued report goes where the routing rules send this film's results today.

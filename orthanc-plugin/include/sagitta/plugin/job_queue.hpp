@@ -42,6 +42,7 @@ struct Job {
   std::string result;    // analysis JSON when done
   std::string srInstance, scInstance;  // Orthanc ids of the outputs
   std::string timings;   // JSON: seconds per stage of the last attempt
+  std::string pdfInstance;  // the PDF report's Orthanc id (Sagitta.Outputs.PdfReport)
 };
 
 // What a finished job leaves behind.
@@ -50,6 +51,7 @@ struct JobOutputs {
   std::string srInstance, scInstance;  // Orthanc ids of the stored outputs
   std::string timings;                 // JSON object of seconds per stage
   std::vector<std::string> forwardTo;  // destinations of the outputs (done jobs only)
+  std::string pdfInstance = {};        // the PDF report, when configured
 };
 
 // A result (SR and SC) on its way to one destination: pending -> sending -> sent, or back to
@@ -61,7 +63,7 @@ struct Forward {
   std::int64_t id = 0, job = 0;
   int revision = 0;                    // 0: the automatic results; N: those re-issued by review N
   std::string destination;             // "modality:NAME" / "peer:NAME"
-  std::vector<std::string> resources;  // Orthanc ids of the SR and SC
+  std::vector<std::string> resources;  // Orthanc ids of the SR and SC (and PDF report)
   ForwardState state = ForwardState::Pending;
   int attempts = 0;
   double nextAttempt = 0.0, created = 0.0, updated = 0.0;  // Unix seconds
@@ -87,6 +89,7 @@ struct Review {
   std::string changes;         // JSON array: {"id", "from": [x, y] | null, "to": [x, y] | null}
   std::string srInstance, scInstance;  // Orthanc ids of the re-issued SR and SC
   double created = 0.0;        // Unix seconds
+  std::string pdfInstance;     // the re-issued PDF report, when configured
 };
 
 // One row of the review worklist: a job with a result, and its latest review when it has one.

@@ -36,6 +36,7 @@ struct PluginConfig {
   std::string database;             // the job queue; default: <StorageDirectory>/sagitta-jobs.db
   bool writeStructuredReport = true;
   bool writeSecondaryCapture = true;
+  bool writePdfReport = false;      // the one-page Encapsulated PDF for the clinic (Outputs.PdfReport)
   std::size_t maxPixels = 120'000'000;
   std::size_t maxFileBytes = 512U << 20U;
   int maxAttempts = 3;
