@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The main job: Orthanc with Sagitta on localhost, five phantom studies by C-STORE, results.
+"""The main job: Orthanc with Sagitta on localhost, five phantom studies by C-STORE, results, OHIF.
 
 usage: demo.py SAGITTA PLUGIN BUNDLE WORKDIR
 """
@@ -21,7 +21,8 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ohif = subprocess.run([os.path.join(here, "install_ohif.sh")], check=True, capture_output=True, text=True).stdout.strip()
     # Debian's DICOMweb plugin beside Sagitta: OHIF, served by Sagitta at /ohif/, reads through it.
-    node = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE, sagitta={"Ohif": {"Folder": ohif}},
+    node = OrthancNode(os.path.join(WORK, "orthanc"), PLUGIN, BUNDLE,
+                       sagitta={"Ohif": {"Folder": ohif}, "Outputs": {"PdfReport": True}},
                        plugins=["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
                        extra={"DicomWeb": {"Enable": True, "Root": "/dicom-web/"}})
     films = os.path.join(WORK, "films")
@@ -53,9 +54,11 @@ def main():
         fmt = lambda v: "%9s" % ("-" if v is None else "%.1f" % v)  # noqa: E731
         print("%-16s %-8s" % (name, "true") + "".join(fmt(truth[k]["value"]) for k in SHOWN))
         print("%-16s %-8s" % ("", "Sagitta") + "".join(fmt(measured[k]["value"]) for k in SHOWN))
-        print("%-16s %-8s SR %s, overlay %s" % ("", "", job["sr_instance"], job["sc_instance"]))
+        print("%-16s %-8s SR %s, overlay %s, PDF report %s" % ("", "", job["sr_instance"], job["sc_instance"],
+                                                              job["pdf_instance"]))
         print("%-16s %-8s OHIF: %s/ohif/viewer?StudyInstanceUIDs=%s" % ("", "", node.url, study))
-    print("\nAngles in degrees, SVA in mm. The SR and overlay of each film are in its study:")
+    print("\nAngles in degrees, SVA in mm. The SR, overlay and PDF report of each film are in its study")
+    print("(the PDF: Orthanc Explorer, the instance of series 9905, 'Preview'):")
     print("  Orthanc Explorer: %s/app/explorer.html   Sagitta jobs: %s/sagitta/jobs" % (node.url, node.url))
     print("  Review (correct the landmarks, re-issue a verified SR): %s/sagitta/app/review.html" % node.url)
     print("  OHIF (study list; open a study, double-click its SR, answer Yes to track its measurements):")
