@@ -10,6 +10,7 @@
 
 #include "sagitta/core/measurement.hpp"
 #include "sagitta/dicom/overlay.hpp"
+#include "sagitta/dicom/pdf_report.hpp"
 #include "sagitta/dicom/radiograph.hpp"
 #include "sagitta/dicom/structured_report.hpp"
 #include "sagitta/phantom/dicom_writer.hpp"
@@ -94,6 +95,20 @@ void BM_WriteSrAndSc(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_WriteSrAndSc)->Unit(benchmark::kMillisecond)->Iterations(10);
+
+// The one-page PDF report (Outputs.PdfReport): the annotated film drawn, JPEG-encoded and laid
+// out with cairo, then wrapped as an Encapsulated PDF, in memory (the plugin's path).
+void BM_WritePdfReport(benchmark::State& state) {
+  auto& f = fixture();
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const auto pdf = dicom::pdfReportBytes(f.input, f.display);
+    bytes = pdf.size();
+    benchmark::DoNotOptimize(pdf.data());
+  }
+  state.counters["object_kb"] = static_cast<double>(bytes) / 1024.0;
+}
+BENCHMARK(BM_WritePdfReport)->Unit(benchmark::kMillisecond)->Iterations(10);
 
 void BM_WriteSr(benchmark::State& state) {
   auto& f = fixture();

@@ -672,6 +672,41 @@ TEST(AnalysisService, AReviewReissuesAVerifiedSrAndKeepsTheAutomaticOne) {
 
 // A film the gate refused has no automatic SR; a reviewer places the points and the report
 // is measured from them, with no predecessor to reference.
+// With Outputs.PdfReport, a review re-issues the PDF report too (series 9906), and sends it
+// with the reviewed SR and SC.
+TEST(AnalysisService, AReviewReissuesThePdfReportWhenConfigured) {
+  Harness h("service-review-pdf");
+  h.config.writePdfReport = true;
+  for (auto& rule : h.config.rules) rule.forward = {"modality:DOWNSTREAM"};
+  h.store.files["film"] = phantomBytes(21, h.dir);
+  h.store.tags["film"] = kSpineLateral;
+  const auto jobs = h.run({"film"});
+  const auto job = jobs.at("film");
+  ASSERT_EQ(job.state, JobState::Done) << job.reason;
+  ASSERT_EQ(h.store.stored.size(), 3U);
+  AnalysisService service(h.config, h.store, h.log);
+  ReviewRequest approve;
+  approve.action = ReviewAction::Approve;
+  approve.reviewer = "Jane Reviewer";
+  const auto review = service.review(job.id, approve);
+  ASSERT_EQ(h.store.stored.size(), 6U);
+  EXPECT_FALSE(review.pdfInstance.empty());
+  EXPECT_NE(review.pdfInstance, job.pdfInstance);
+  const auto path = h.dir / "reviewed-report.dcm";
+  std::ofstream(path, std::ios::binary) << h.store.stored[5];
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile(path.string().c_str()).good());
+  OFString series, sopClass;
+  file.getDataset()->findAndGetOFString(DCM_SeriesNumber, series);
+  file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
+  EXPECT_EQ(std::string(series.c_str()), "9906");
+  EXPECT_EQ(std::string(sopClass.c_str()), dicom::kPdfSopClass);
+  const auto forwards = service.queue().forwardsOfJob(job.id);
+  ASSERT_EQ(forwards.size(), 2U);
+  EXPECT_EQ(forwards[1].resources, (std::vector<std::string>{review.srInstance, review.scInstance, review.pdfInstance}));
+  EXPECT_EQ(service.queue().reviewsOfJob(job.id).at(0).pdfInstance, review.pdfInstance);
+}
+
 TEST(AnalysisService, AFilmTheGateRefusedCanBeMeasuredByHand) {
   Harness h("service-review-refused");
   h.store.files["noise"] = noiseBytes(h.dir);

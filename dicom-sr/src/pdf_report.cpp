@@ -322,8 +322,8 @@ void drawPage(Page& page, const ReportInput& in, const cv::Mat& display) {
   page.font(7.5);
   const double line = rightEdge - left;
   page.text(left, footerTop + 12,
-            page.fit("Landmarks found on the radiograph by a neural network; the parameters are computed from them "
-                     "as Sagitta's MEASUREMENT.md defines them.", line),
+            page.fit("Landmarks found by a neural network; the parameters are computed from them "
+                     "(definitions: Sagitta's MEASUREMENT.md).", line),
             kGrey);
   page.text(left, footerTop + 22,
             page.fit(in.review ? "A reviewer checked the landmarks; the structured report (SR) in this study records who, "

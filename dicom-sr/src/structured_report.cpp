@@ -115,6 +115,9 @@ void addLandmarkGroup(TID1500_MeasurementReport& report, const ReportInput& in, 
   check(group.setTrackingIdentifier("Landmarks"), "landmark tracking identifier");
   check(group.setTrackingUniqueIdentifier(core::uidFromKey(uids.instance + "/tracking/landmarks")), "landmark UID");
   check(group.addFindingSite(coded({"421060004", "SCT", "Spine"})), "landmark finding site");
+  // OHIF's title line for the points (it lists the first few landmarks' uncertainties under it).
+  check(group.addQualitativeEvaluation(coded({"121106", "DCM", "Comment"}), "Landmarks (localisation uncertainty)"),
+        "landmark comment");
   const CID7181_AbstractMultiDimensionalImageModelComponentUnits mm(coded({"mm", "UCUM", "millimeter"}));
   // TID 300 needs a value: without a model spread the uncertainty is written as 0 and this
   // evaluation says that it was not estimated (exact for phantom truth, unknown for annotations).
