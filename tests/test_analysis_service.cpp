@@ -227,6 +227,16 @@ TEST(AnalysisService, StoresTheSrAndScFromMemory) {
   }
 }
 
+// One attribute of an object the service stored (read back with DCMTK from a file in dir).
+std::string storedAttribute(const std::string& bytes, const DcmTagKey& tag, const fs::path& dir) {
+  const auto path = dir / "stored-object.dcm";
+  std::ofstream(path, std::ios::binary) << bytes;
+  DcmFileFormat file;
+  OFString value;
+  if (file.loadFile(path.string().c_str()).good()) file.getDataset()->findAndGetOFString(tag, value);
+  return value.c_str();
+}
+
 // Outputs.PdfReport: the one-page report joins the SR and SC in the study and in every forward.
 TEST(AnalysisService, APdfReportIsStoredAndForwardedWhenConfigured) {
   Harness h("service-pdf");
@@ -244,15 +254,8 @@ TEST(AnalysisService, APdfReportIsStoredAndForwardedWhenConfigured) {
   ASSERT_EQ(h.store.stored.size(), 3U);
   EXPECT_FALSE(job.pdfInstance.empty());
   EXPECT_NE(job.pdfInstance, job.scInstance);
-  const auto path = h.dir / "report.dcm";
-  std::ofstream(path, std::ios::binary) << h.store.stored[2];
-  DcmFileFormat file;
-  ASSERT_TRUE(file.loadFile(path.string().c_str()).good());
-  OFString sopClass, mime;
-  file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
-  file.getDataset()->findAndGetOFString(DCM_MIMETypeOfEncapsulatedDocument, mime);
-  EXPECT_EQ(std::string(sopClass.c_str()), dicom::kPdfSopClass);
-  EXPECT_EQ(std::string(mime.c_str()), "application/pdf");
+  EXPECT_EQ(storedAttribute(h.store.stored[2], DCM_SOPClassUID, h.dir), dicom::kPdfSopClass);
+  EXPECT_EQ(storedAttribute(h.store.stored[2], DCM_MIMETypeOfEncapsulatedDocument, h.dir), "application/pdf");
   JobQueue queue(h.config.database);
   const auto forwards = queue.forwardsOfJob(job.id);
   ASSERT_EQ(forwards.size(), 1U);
@@ -692,15 +695,8 @@ TEST(AnalysisService, AReviewReissuesThePdfReportWhenConfigured) {
   ASSERT_EQ(h.store.stored.size(), 6U);
   EXPECT_FALSE(review.pdfInstance.empty());
   EXPECT_NE(review.pdfInstance, job.pdfInstance);
-  const auto path = h.dir / "reviewed-report.dcm";
-  std::ofstream(path, std::ios::binary) << h.store.stored[5];
-  DcmFileFormat file;
-  ASSERT_TRUE(file.loadFile(path.string().c_str()).good());
-  OFString series, sopClass;
-  file.getDataset()->findAndGetOFString(DCM_SeriesNumber, series);
-  file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
-  EXPECT_EQ(std::string(series.c_str()), "9906");
-  EXPECT_EQ(std::string(sopClass.c_str()), dicom::kPdfSopClass);
+  EXPECT_EQ(storedAttribute(h.store.stored[5], DCM_SeriesNumber, h.dir), "9906");
+  EXPECT_EQ(storedAttribute(h.store.stored[5], DCM_SOPClassUID, h.dir), dicom::kPdfSopClass);
   const auto forwards = service.queue().forwardsOfJob(job.id);
   ASSERT_EQ(forwards.size(), 2U);
   EXPECT_EQ(forwards[1].resources, (std::vector<std::string>{review.srInstance, review.scInstance, review.pdfInstance}));

@@ -8,6 +8,7 @@
 
 #include "sagitta/dicom/errors.hpp"
 #include "sagitta/dicom/identity.hpp"
+#include "derived_object.hpp"
 #include "part10.hpp"
 
 namespace sagitta::dicom {
@@ -20,24 +21,8 @@ std::string overlayBytes(const ReportInput& in, const cv::Mat& display) {
 
   DcmFileFormat file;
   DcmDataset& d = *file.getDataset();
-  auto put = [&](const DcmTagKey& tag, const std::string& value) {
-    if (d.putAndInsertString(tag, value.c_str()).bad()) throw DicomError(std::string("cannot set ") + DcmTag(tag).getTagName());
-  };
-  if (!s.specificCharacterSet.empty()) put(DCM_SpecificCharacterSet, s.specificCharacterSet);
-  put(DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
-  put(DCM_SOPInstanceUID, uids.instance);
-  put(DCM_PatientName, s.patient.name);
-  put(DCM_PatientID, s.patient.id);
-  put(DCM_PatientBirthDate, s.patient.birthDate);
-  put(DCM_PatientSex, s.patient.sex);
-  put(DCM_StudyInstanceUID, s.study.studyInstanceUid);
-  put(DCM_StudyDate, s.study.studyDate);
-  put(DCM_StudyTime, s.study.studyTime);
-  put(DCM_StudyID, s.study.studyId);
-  put(DCM_AccessionNumber, s.study.accessionNumber);
-  put(DCM_ReferringPhysicianName, s.study.referringPhysician);
-  put(DCM_StudyDescription, s.study.studyDescription);
-  put(DCM_SeriesInstanceUID, uids.series);
+  const auto put = [&](const DcmTagKey& tag, const std::string& value) { detail::putString(d, tag, value); };
+  detail::putDerivedIdentity(d, s, UID_SecondaryCaptureImageStorage, uids);
   put(DCM_Modality, "OT");
   put(DCM_SeriesNumber, in.review ? "9904" : "9902");
   // Copied, never invented (type 3): a source without one says nothing about the body part.

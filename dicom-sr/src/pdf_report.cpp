@@ -22,6 +22,7 @@
 #include "sagitta/dicom/errors.hpp"
 #include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/overlay.hpp"
+#include "derived_object.hpp"
 #include "part10.hpp"
 
 namespace sagitta::dicom {
@@ -370,30 +371,14 @@ std::string pdfReportBytes(const ReportInput& in, const cv::Mat& display) {
 
   DcmFileFormat file;
   DcmDataset& d = *file.getDataset();
-  auto put = [&](const DcmTagKey& tag, const std::string& value) {
-    if (d.putAndInsertString(tag, value.c_str()).bad()) throw DicomError(std::string("cannot set ") + DcmTag(tag).getTagName());
-  };
+  const auto put = [&](const DcmTagKey& tag, const std::string& value) { detail::putString(d, tag, value); };
   char date[16], time[16];
   const std::time_t now = std::time(nullptr);
   std::tm local{};
   localtime_r(&now, &local);
   std::strftime(date, sizeof date, "%Y%m%d", &local);
   std::strftime(time, sizeof time, "%H%M%S", &local);
-  if (!s.specificCharacterSet.empty()) put(DCM_SpecificCharacterSet, s.specificCharacterSet);
-  put(DCM_SOPClassUID, UID_EncapsulatedPDFStorage);
-  put(DCM_SOPInstanceUID, uids.instance);
-  put(DCM_PatientName, s.patient.name);
-  put(DCM_PatientID, s.patient.id);
-  put(DCM_PatientBirthDate, s.patient.birthDate);
-  put(DCM_PatientSex, s.patient.sex);
-  put(DCM_StudyInstanceUID, s.study.studyInstanceUid);
-  put(DCM_StudyDate, s.study.studyDate);
-  put(DCM_StudyTime, s.study.studyTime);
-  put(DCM_StudyID, s.study.studyId);
-  put(DCM_AccessionNumber, s.study.accessionNumber);
-  put(DCM_ReferringPhysicianName, s.study.referringPhysician);
-  put(DCM_StudyDescription, s.study.studyDescription);
-  put(DCM_SeriesInstanceUID, uids.series);
+  detail::putDerivedIdentity(d, s, UID_EncapsulatedPDFStorage, uids);
   put(DCM_Modality, "DOC");
   put(DCM_SeriesNumber, in.review ? "9906" : "9905");
   put(DCM_SeriesDescription, in.review ? "Sagitta report (reviewed)" : "Sagitta report");
