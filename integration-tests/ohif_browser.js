@@ -58,9 +58,32 @@ async function main() {
       if (text.includes('S:' + srSeries)) { await thumb.click({ count: 2 }); opened = true; break; }
     }
     seen.srOpened = opened;
-    await page.waitForFunction(() => document.querySelectorAll('[data-annotation-uid]').length > 0,
-                               { timeout: 60000, polling: 500 }).catch(() => {});
-    await sleep(2000);
+    // Drawn: every annotation of the tool in Cornerstone's state has its SVG group, with text
+    // (a loaded machine renders late: wait for all of them, not for the first).
+    const allDrawn = (tools) => {
+      const anns = window.cornerstoneTools.annotation.state.getAllAnnotations()
+        .filter((a) => tools.includes(a.metadata.toolName));
+      return anns.length > 0 && anns.every((a) => {
+        const g = document.querySelector('[data-annotation-uid="' + a.annotationUID + '"]');
+        return g && g.textContent.trim().length > 0;
+      });
+    };
+    // OHIF's SR display draws only once its viewport has the image: when the annotations arrive
+    // after the image's last render, nothing is drawn until the next one (a busy machine shows
+    // it). A reader moving the mouse over the film gets the next render: so does this driver.
+    const waitDrawn = async (tools) => {
+      for (let i = 0; i < 90; i++) {
+        if (await page.evaluate(allDrawn, tools)) return i;
+        if (i % 5 === 4) {
+          await page.mouse.move(500 + (i % 3) * 40, 400 + (i % 7) * 30, { steps: 4 });
+          seen.mouseMoves = (seen.mouseMoves || 0) + 1;
+        }
+        await sleep(1000);
+      }
+      return -1;
+    };
+    seen.srDrawnAfter = await waitDrawn(['DICOMSRDisplay']);
+    await sleep(500);
     seen.drawn = await page.$$eval('[data-annotation-uid]', (groups) => groups.map((g) => ({
       uid: g.getAttribute('data-annotation-uid'), text: g.textContent })));
     seen.srDisplay = await page.evaluate(() => window.cornerstoneTools.annotation.state.getAllAnnotations()
@@ -73,10 +96,8 @@ async function main() {
     seen.trackingPrompt = !!yes;
     if (yes) {
       await yes.click();
-      await page.waitForFunction(() => window.cornerstoneTools.annotation.state.getAllAnnotations()
-        .some((a) => a.metadata.toolName === 'Angle' || a.metadata.toolName === 'CobbAngle'),
-                                 { timeout: 60000, polling: 500 }).catch(() => {});
-      await sleep(3000);
+      seen.toolsDrawnAfter = await waitDrawn(['Angle', 'CobbAngle']);
+      await sleep(500);
       seen.tools = await page.evaluate(() => window.cornerstoneTools.annotation.state.getAllAnnotations()
         .filter((a) => a.metadata.toolName === 'Angle' || a.metadata.toolName === 'CobbAngle')
         .map((a) => ({ tool: a.metadata.toolName, label: a.data.label, points: a.data.handles.points.filter(Boolean).length,

@@ -103,7 +103,8 @@ def main():
             return 1
         seen = json.loads(lines[-1])
         print("browser saw:", json.dumps({k: seen[k] for k in ("film", "errors", "imageErrors", "srOpened",
-                                                               "trackingPrompt") if k in seen}))
+                                                               "trackingPrompt", "srDrawnAfter", "toolsDrawnAfter",
+                                                               "mouseMoves") if k in seen}))
         film_seen = seen.get("film") or {}
         check(film_seen.get("dimensions") == [int(tags["Columns"]), int(tags["Rows"])] and
               film_seen.get("range", [0, 0])[1] > film_seen.get("range", [0, 0])[0],
@@ -117,6 +118,7 @@ def main():
         drawn = {d["uid"]: d["text"] for d in seen.get("drawn", [])}
         check(len(display) == len(values) + 1, "%d SR annotations for %d parameters + landmarks" % (len(display), len(values)))
         texts = list(drawn.values())
+        print("drawn texts (first 4 of %d): %s" % (len(texts), [t[:70] for t in texts[:4]]))
         for key, value in sorted(values.items()):
             shown = "%.2f" % value
             hits = [t for t in texts if t.startswith(key + " ") or t.startswith(key + ":")]
