@@ -97,6 +97,11 @@ TEST(PluginConfig, ReadsTheSectionAndRefusesBadValues) {
     }
   };
   expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Workers": 0})", "Workers");
+  // A PostgreSQL connection string is refused, not taken as a relative SQLite path.
+  for (const char* database : {"postgresql://orthanc@db/sagitta", "postgres://db/sagitta", "host=db dbname=sagitta"}) {
+    expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Database": ")" + database + R"("})",
+                "looks like a PostgreSQL connection string");
+  }
   expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Worker": 1})", "unknown key Sagitta.Worker");
   expectError(R"({"ModelBundle": "/nonexistent"})", "has no bundle.json");
   expectError(R"({})", "ModelBundle is required");

@@ -193,6 +193,15 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   if (c.enable && !std::filesystem::exists(std::filesystem::path(c.modelBundle) / "bundle.json")) {
     throw PluginConfigError("Sagitta.ModelBundle " + c.modelBundle + " has no bundle.json");
   }
+  // A connection string is not a file name: taken as one, it would make a folder named
+  // "postgresql:" and a private queue per node. Refused until the shared queue exists (issue 21).
+  for (const char* scheme : {"postgresql:", "postgres:", "host=", "dbname="}) {
+    if (c.database.rfind(scheme, 0) == 0) {
+      throw PluginConfigError("Sagitta.Database looks like a PostgreSQL connection string; this version keeps its "
+                              "queue in SQLite only: give a file path (or leave it out for <StorageDirectory>/"
+                              "sagitta-jobs.db)");
+    }
+  }
   if (c.database.empty()) {
     std::string storage = "OrthancStorage";
     read(root, "StorageDirectory", storage, "configuration");
