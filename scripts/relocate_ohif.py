@@ -2,9 +2,10 @@
 """Relocates OHIF's prebuilt dist/ from "/" to PREFIX (e.g. /ohif/): see install_ohif.sh.
 
 index.html: window.PUBLIC_URL and every root-relative href/src. Bundles: the webpack runtime's
-public path. Stylesheets: url(/...). manifest.json: its icons. Each rewrite is counted and the dist refused when a count is not what this
-version has (a different dist must be looked at, not patched blindly). Marks the folder with
-.sagitta-relocated, which the plugin checks before it serves the folder.
+public path. Stylesheets: url(/...). manifest.json: its icons. Each rewrite is counted and the
+dist refused when a count is not what this version has (a different dist must be looked at, not
+patched blindly). Marks the folder with .sagitta-relocated, which the plugin checks before it
+serves the folder.
 """
 import pathlib
 import re
