@@ -54,11 +54,10 @@ def main():
         fmt = lambda v: "%9s" % ("-" if v is None else "%.1f" % v)  # noqa: E731
         print("%-16s %-8s" % (name, "true") + "".join(fmt(truth[k]["value"]) for k in SHOWN))
         print("%-16s %-8s" % ("", "Sagitta") + "".join(fmt(measured[k]["value"]) for k in SHOWN))
-        print("%-16s %-8s SR %s, overlay %s, PDF report %s" % ("", "", job["sr_instance"], job["sc_instance"],
-                                                              job["pdf_instance"]))
+        print("%-16s %-8s SR %s, overlay %s" % ("", "", job["sr_instance"], job["sc_instance"]))
+        print("%-16s %-8s PDF report: %s/instances/%s/pdf" % ("", "", node.url, job["pdf_instance"]))
         print("%-16s %-8s OHIF: %s/ohif/viewer?StudyInstanceUIDs=%s" % ("", "", node.url, study))
-    print("\nAngles in degrees, SVA in mm. The SR, overlay and PDF report of each film are in its study")
-    print("(the PDF: Orthanc Explorer, the instance of series 9905, 'Preview'):")
+    print("\nAngles in degrees, SVA in mm. The SR, overlay and PDF report of each film are in its study:")
     print("  Orthanc Explorer: %s/app/explorer.html   Sagitta jobs: %s/sagitta/jobs" % (node.url, node.url))
     print("  Review (correct the landmarks, re-issue a verified SR): %s/sagitta/app/review.html" % node.url)
     print("  OHIF (study list; open a study, double-click its SR, answer Yes to track its measurements):")
