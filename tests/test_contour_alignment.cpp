@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <optional>
 
 #include <gtest/gtest.h>
@@ -80,6 +81,19 @@ TEST(ContourAlignment, AMaskOffTheColumnIsRemovedByTheSlopeChangeRule) {
   // A level that is not there is said, not guessed.
   EXPECT_FALSE(noisy.ll);
   EXPECT_EQ(noisy.notMeasured.at(0), "LL: L1 not found");
+}
+
+TEST(ContourAlignment, DegenerateOutlinesAreIgnoredNotMeasured) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto m = measureFromContours({{"T5", {{0, 0}, {10, 10}, {20, 20}}},         // no area
+                                      {"T12", {{1, 1}, {2, 2}}},                    // two points
+                                      {"L1", {{0, 0}, {nan, 5}, {10, 10}, {0, 10}}},  // not finite
+                                      {"L5", {{0, 0}, {1e300, 0}, {1e300, 1e300}, {0, 1e300}}},  // overflows
+                                      {"S1", {}}});
+  EXPECT_TRUE(m.vertebrae.empty());
+  EXPECT_FALSE(m.tk || m.ll || m.ss);
+  EXPECT_EQ(m.notMeasured.size(), 3U);
+  EXPECT_TRUE(measureFromContours({}).notMeasured.size() == 3U);
 }
 
 // The true masks of optical phantoms (photos of the film from a monitor or a light box, and

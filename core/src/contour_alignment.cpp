@@ -26,8 +26,10 @@ std::optional<Vec2> centroid(const std::vector<Vec2>& p) {
     cx += (a.x + b.x) * w;
     cy += (a.y + b.y) * w;
   }
-  if (std::abs(area) < 1e-9) return std::nullopt;
-  return Vec2{cx / (3.0 * area), cy / (3.0 * area)};
+  if (!(std::abs(area) >= 1e-9) || !std::isfinite(area)) return std::nullopt;  // none, or overflowed
+  const Vec2 c{cx / (3.0 * area), cy / (3.0 * area)};
+  if (!std::isfinite(c.x) || !std::isfinite(c.y)) return std::nullopt;
+  return c;
 }
 
 std::vector<Vec2> convexHull(std::vector<Vec2> p) {
@@ -123,6 +125,9 @@ std::vector<Vec2> densified(const std::vector<Vec2>& contour) {
 // A vertebra's centre and rectangle; its endplates come once its neighbours are known.
 std::optional<VertebraFit> fitVertebra(const VertebraContour& v) {
   if (v.contour.size() < 3) return std::nullopt;
+  for (const auto& p : v.contour) {
+    if (!std::isfinite(p.x) || !std::isfinite(p.y)) return std::nullopt;  // never sorted or fitted
+  }
   const auto centre = centroid(v.contour);
   if (!centre) return std::nullopt;
   VertebraFit fit;

@@ -44,7 +44,8 @@ struct ContourAlignment {
   std::vector<std::string> notMeasured; // "TK: T12 not found", ...
 };
 
-// Fits every contour and measures. Contours with fewer than 3 points or no area are ignored.
+// Fits every contour and measures. Contours with fewer than 3 points, no area or a non-finite
+// coordinate are ignored.
 ContourAlignment measureFromContours(const std::vector<VertebraContour>& vertebrae,
                                      double slopeChangeThreshold = kSlopeChangeThreshold);
 
