@@ -171,11 +171,12 @@ double slope(Vec2 a, Vec2 b) {
 
 // The slope change at a vertebra: between the slopes to its neighbours, or, at either end of
 // the column, between its slope to the next and the next one's slope onwards.
-double changeAt(const std::vector<VertebraFit>& v, std::size_t i) {
+// n: how many of v, from the top, form the column being judged.
+double changeAt(const std::vector<VertebraFit>& v, std::size_t n, std::size_t i) {
   const auto c = [&](std::size_t k) { return v[k].centre; };
-  if (v.size() < 3) return 0.0;
+  if (n < 3) return 0.0;
   if (i == 0) return std::abs(slope(c(0), c(1)) - slope(c(1), c(2)));
-  if (i + 1 == v.size()) return std::abs(slope(c(i - 1), c(i)) - slope(c(i - 2), c(i - 1)));
+  if (i + 1 == n) return std::abs(slope(c(i - 1), c(i)) - slope(c(i - 2), c(i - 1)));
   return std::abs(slope(c(i - 1), c(i)) - slope(c(i), c(i + 1)));
 }
 
@@ -240,12 +241,11 @@ ContourAlignment measureFromContours(const std::vector<VertebraContour>& vertebr
     while (n > 0 && out.vertebrae[n - 1].level == "S1") --n;
     return n;
   };
-  while (column() >= 3) {
+  for (std::size_t n = column(); n >= 3; n = column()) {
     std::size_t worst = 0;
     double worstChange = 0.0;
-    std::vector<VertebraFit> judged(out.vertebrae.begin(), out.vertebrae.begin() + static_cast<std::ptrdiff_t>(column()));
-    for (std::size_t i = 0; i < judged.size(); ++i) {
-      const double change = changeAt(judged, i);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double change = changeAt(out.vertebrae, n, i);
       if (change > worstChange) {
         worstChange = change;
         worst = i;

@@ -32,4 +32,13 @@ void putDerivedIdentity(DcmItem& d, const RadiographInfo& s, const char* sopClas
   putString(d, DCM_SeriesInstanceUID, uids.series);
 }
 
+void putSourceReference(DcmItem& d, const DcmTagKey& sequence, const RadiographInfo& s) {
+  DcmItem* source = nullptr;
+  if (d.findOrCreateSequenceItem(sequence, source, -2).bad() || source == nullptr) {
+    throw DicomError(std::string("cannot create the ") + DcmTag(sequence).getTagName());
+  }
+  putString(*source, DCM_ReferencedSOPClassUID, s.sopClassUid);
+  putString(*source, DCM_ReferencedSOPInstanceUID, s.sopInstanceUid);
+}
+
 }  // namespace sagitta::dicom::detail

@@ -17,4 +17,7 @@ void putString(DcmItem& item, const DcmTagKey& tag, const std::string& value);
 // SOP Common (character set, class, instance), Patient, General Study and the Series Instance UID.
 void putDerivedIdentity(DcmItem& item, const RadiographInfo& source, const char* sopClassUid, const OutputUids& uids);
 
+// One item in sequence (Source Image / Source Instance Sequence) naming the source film.
+void putSourceReference(DcmItem& item, const DcmTagKey& sequence, const RadiographInfo& source);
+
 }  // namespace sagitta::dicom::detail

@@ -42,12 +42,7 @@ std::string overlayBytes(const ReportInput& in, const cv::Mat& display) {
   put(DCM_LossyImageCompression, s.lossyCompressed ? "01" : "00");
   if (s.lossyCompressed && !s.lossyCompressionMethod.empty()) put(DCM_LossyImageCompressionMethod, s.lossyCompressionMethod);
   put(DCM_DerivationDescription, "Sagitta landmarks and sagittal parameters drawn on the windowed source image");
-  DcmItem* source = nullptr;
-  if (d.findOrCreateSequenceItem(DCM_SourceImageSequence, source, -2).bad() || source == nullptr) {
-    throw DicomError("cannot create the Source Image Sequence");
-  }
-  source->putAndInsertString(DCM_ReferencedSOPClassUID, s.sopClassUid.c_str());
-  source->putAndInsertString(DCM_ReferencedSOPInstanceUID, s.sopInstanceUid.c_str());
+  detail::putSourceReference(d, DCM_SourceImageSequence, s);
   put(DCM_SamplesPerPixel, "3");
   put(DCM_PhotometricInterpretation, "RGB");
   put(DCM_PlanarConfiguration, "0");

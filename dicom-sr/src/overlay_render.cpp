@@ -3,7 +3,6 @@
 // the same at any film size; at a PACS tile of 1024 rows the smallest text is still 11 pixels
 // high. The legend panel is as wide as its longest line, so nothing is cut off at any aspect.
 #include <algorithm>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "sagitta/core/fail_closed.hpp"
 #include "sagitta/core/measurement_json.hpp"
 #include "sagitta/dicom/overlay.hpp"
+#include "display_text.hpp"
 
 namespace sagitta::dicom {
 namespace {
@@ -40,12 +40,6 @@ cv::Scalar parameterColour(std::size_t index) {
   static const cv::Scalar kPalette[] = {{0, 215, 255}, {255, 191, 0}, {147, 20, 255}, {0, 255, 127}, {255, 0, 255},
                                         {0, 128, 255}, {255, 255, 0}, {203, 192, 255}, {80, 255, 255}};
   return kPalette[index % std::size(kPalette)];
-}
-
-std::string fixed(double value, int decimals) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
 }
 
 // The catalogue's name without its parenthesised gloss ("Barrey index (C7 ...)" -> "Barrey index").
@@ -127,15 +121,8 @@ cv::Mat render(const ReportInput& in, const cv::Mat& display, bool legend) {
   std::size_t index = 0;
   for (const auto& value : in.measurement.parameters) {
     const auto& info = core::parameterInfo(value.id);
-    const int decimals = info.unit == core::ParameterUnit::Ratio ? 2 : 1;
-    const std::string unitText(core::unitSymbol(info.unit, calibrated));
-    rows.push_back({std::string(info.key),
-                    value.value ? fixed(core::roundForDisplay(*value.value, info.unit), decimals) + " " + unitText
-                                : std::string(core::isWithheld(value)            ? "withheld"
-                                              : core::isOutsideFieldOfView(value) ? "off film"
-                                                                                  : "n/a"),
-                    fixed(info.paperMean, decimals) + " +/- " + fixed(info.paperSd, decimals), shortName(info.name),
-                    parameterColour(index++), value.value.has_value(), !value.warnings.empty()});
+    rows.push_back({std::string(info.key), detail::shownValue(value, calibrated, "n/a"), detail::paperNormal(value.id),
+                    shortName(info.name), parameterColour(index++), value.value.has_value(), !value.warnings.empty()});
   }
   int keyWidth = 0, valueWidth = 0, paperWidth = 0, nameWidth = 0;
   for (const auto& r : rows) {

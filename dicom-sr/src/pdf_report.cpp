@@ -2,7 +2,6 @@
 #include "sagitta/dicom/pdf_report.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <ctime>
 #include <memory>
 #include <vector>
@@ -16,13 +15,12 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "sagitta/core/fail_closed.hpp"
-#include "sagitta/core/measurement_json.hpp"
 #include "sagitta/core/parameter_catalogue.hpp"
 #include "sagitta/dicom/errors.hpp"
 #include "sagitta/dicom/identity.hpp"
 #include "sagitta/dicom/overlay.hpp"
 #include "derived_object.hpp"
+#include "display_text.hpp"
 #include "part10.hpp"
 
 namespace sagitta::dicom {
@@ -82,12 +80,6 @@ std::string readableName(const std::string& pn) {
   return parts[0] + (given.empty() ? "" : ", " + given);
 }
 
-std::string fixed(double value, int decimals) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
-
 class Page {
  public:
   explicit Page(cairo_t* cr) : cr_(cr) {}
@@ -144,8 +136,7 @@ void releaseBuffer(void* data) { delete static_cast<std::vector<unsigned char>*>
 
 // The film with its constructions, fitted into the box (x, y, w, h), embedded as JPEG (cairo
 // passes the JPEG stream into the PDF as it is: a page of ~0.5 MB, not ~5 MB of Flate RGB).
-// Returns the height used.
-double drawFilm(Page& page, const ReportInput& in, const cv::Mat& display, double x, double y, double w, double h) {
+void drawFilm(Page& page, const ReportInput& in, const cv::Mat& display, double x, double y, double w, double h) {
   cv::Mat film = renderAnnotatedFilm(in, display);
   if (film.rows > kFilmMaxRows) {
     const double s = static_cast<double>(kFilmMaxRows) / film.rows;
@@ -176,10 +167,9 @@ double drawFilm(Page& page, const ReportInput& in, const cv::Mat& display, doubl
   cairo_set_source_surface(cr, image.get(), 0, 0);
   cairo_paint(cr);
   cairo_restore(cr);
-  return film.rows * scale;
 }
 
-void drawPage(Page& page, const ReportInput& in, const cv::Mat& display) {
+void drawPage(Page& page, const ReportInput& in, const cv::Mat& display, const std::tm& when) {
   const auto& s = in.source;
   const auto& cs = s.specificCharacterSet;
   const double left = kMargin, rightEdge = kPageWidth - kMargin;
@@ -240,21 +230,16 @@ void drawPage(Page& page, const ReportInput& in, const cv::Mat& display) {
   std::vector<std::string> notes;
   for (const auto& value : in.measurement.parameters) {
     const auto& info = core::parameterInfo(value.id);
-    const int decimals = info.unit == core::ParameterUnit::Ratio ? 2 : 1;
-    const std::string unit(core::unitSymbol(info.unit, calibrated));
     page.font(9, true);
     page.text(keyX, t, std::string(info.key), kInk);
     page.font(8);
-    const std::string valueText = value.value ? fixed(core::roundForDisplay(*value.value, info.unit), decimals) + " " + unit
-                                  : core::isWithheld(value)            ? "withheld"
-                                  : core::isOutsideFieldOfView(value) ? "off film"
-                                                                      : "not measured";
+    const std::string valueText = detail::shownValue(value, calibrated, "not measured");
     page.text(nameX, t, page.fit(std::string(info.name), valueRight - nameX - 58), kGrey);
     page.font(9, value.value.has_value());
     page.right(valueRight, t, valueText + (value.warnings.empty() ? "" : " !"),
                !value.warnings.empty() ? kRed : value.value ? kInk : kGrey);
     page.font(8);
-    page.right(paperRight, t, fixed(info.paperMean, decimals) + " +/- " + fixed(info.paperSd, decimals), kGrey);
+    page.right(paperRight, t, detail::paperNormal(value.id), kGrey);
     if (!value.value && !value.reason.empty()) notes.push_back(std::string(info.key) + ": " + value.reason);
     for (const auto& warning : value.warnings) notes.push_back(std::string(info.key) + " ! " + warning);
     t += 4;
@@ -270,7 +255,7 @@ void drawPage(Page& page, const ReportInput& in, const cv::Mat& display) {
   page.font(8.5);
   const auto& indices = in.measurement.indices;
   page.text(tableX, t,
-            "PI-LL mismatch: " + (indices.piMinusLl ? fixed(*indices.piMinusLl, 1) + " deg" : "n/a (" + indices.piMinusLlReason + ")"),
+            "PI-LL mismatch: " + (indices.piMinusLl ? detail::fixed(*indices.piMinusLl, 1) + " deg" : "n/a (" + indices.piMinusLlReason + ")"),
             kInk);
   t += 12;
   std::string schwab = "SRS-Schwab modifiers:";
@@ -298,7 +283,7 @@ void drawPage(Page& page, const ReportInput& in, const cv::Mat& display) {
   page.font(8.5);
   const auto& c = in.measurement.calibration;
   std::string calibration = "calibration: " + std::string(core::calibrationKey(c.kind));
-  if (c.calibrated()) calibration += " (" + fixed(c.rowSpacingMm, 3) + " x " + fixed(c.columnSpacingMm, 3) + " mm/pixel)";
+  if (c.calibrated()) calibration += " (" + detail::fixed(c.rowSpacingMm, 3) + " x " + detail::fixed(c.columnSpacingMm, 3) + " mm/pixel)";
   page.text(tableX, t, page.fit(calibration, rightEdge - tableX), kInk);
   t += 11;
   if (!c.note.empty()) {
@@ -333,17 +318,20 @@ void drawPage(Page& page, const ReportInput& in, const cv::Mat& display) {
                                  "report (SR) in this study holds every value and reason.",
                      line),
             kGrey);
-  char when[32] = "";
+  char generated[32] = "";
+  std::strftime(generated, sizeof generated, "%Y-%m-%d %H:%M", &when);
+  page.text(left, footerTop + 32, std::string("Generated ") + generated, kGrey);
+}
+
+std::tm localNow() {
   const std::time_t now = std::time(nullptr);
   std::tm local{};
   localtime_r(&now, &local);
-  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", &local);
-  page.text(left, footerTop + 32, std::string("Generated ") + when, kGrey);
+  return local;
 }
 
-}  // namespace
-
-std::string renderReportPdf(const ReportInput& in, const cv::Mat& display) {
+// The page, stamped "Generated" with when (the object's Content Date and Time).
+std::string renderPdf(const ReportInput& in, const cv::Mat& display, const std::tm& when) {
   std::string bytes;
   std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface(
       cairo_pdf_surface_create_for_stream(appendTo, &bytes, kPageWidth, kPageHeight), cairo_surface_destroy);
@@ -351,7 +339,7 @@ std::string renderReportPdf(const ReportInput& in, const cv::Mat& display) {
   cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "Sagitta");
   std::unique_ptr<cairo_t, decltype(&cairo_destroy)> cr(cairo_create(surface.get()), cairo_destroy);
   Page page(cr.get());
-  drawPage(page, in, display);
+  drawPage(page, in, display, when);
   cairo_show_page(cr.get());
   const auto status = cairo_status(cr.get());
   cr.reset();
@@ -362,10 +350,15 @@ std::string renderReportPdf(const ReportInput& in, const cv::Mat& display) {
   return bytes;
 }
 
+}  // namespace
+
+std::string renderReportPdf(const ReportInput& in, const cv::Mat& display) { return renderPdf(in, display, localNow()); }
+
 std::string pdfReportBytes(const ReportInput& in, const cv::Mat& display) {
   const auto& s = in.source;
   const OutputUids uids = reportUids(in, "pdf");
-  std::string pdf = renderReportPdf(in, display);
+  const std::tm when = localNow();
+  std::string pdf = renderPdf(in, display, when);
   const auto length = pdf.size();
   if (pdf.size() % 2 != 0) pdf.push_back('\0');  // OB of even length; the real length is (0042,0015)
 
@@ -373,11 +366,8 @@ std::string pdfReportBytes(const ReportInput& in, const cv::Mat& display) {
   DcmDataset& d = *file.getDataset();
   const auto put = [&](const DcmTagKey& tag, const std::string& value) { detail::putString(d, tag, value); };
   char date[16], time[16];
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  std::strftime(date, sizeof date, "%Y%m%d", &local);
-  std::strftime(time, sizeof time, "%H%M%S", &local);
+  std::strftime(date, sizeof date, "%Y%m%d", &when);
+  std::strftime(time, sizeof time, "%H%M%S", &when);
   detail::putDerivedIdentity(d, s, UID_EncapsulatedPDFStorage, uids);
   put(DCM_Modality, "DOC");
   put(DCM_SeriesNumber, in.review ? "9906" : "9905");
@@ -394,12 +384,7 @@ std::string pdfReportBytes(const ReportInput& in, const cv::Mat& display) {
   put(DCM_DocumentTitle, "Sagittal spine parameters");
   put(DCM_MIMETypeOfEncapsulatedDocument, "application/pdf");
   if (d.insertEmptyElement(DCM_ConceptNameCodeSequence).bad()) throw DicomError("cannot set ConceptNameCodeSequence");
-  DcmItem* source = nullptr;
-  if (d.findOrCreateSequenceItem(DCM_SourceInstanceSequence, source, -2).bad() || source == nullptr) {
-    throw DicomError("cannot create the Source Instance Sequence");
-  }
-  source->putAndInsertString(DCM_ReferencedSOPClassUID, s.sopClassUid.c_str());
-  source->putAndInsertString(DCM_ReferencedSOPInstanceUID, s.sopInstanceUid.c_str());
+  detail::putSourceReference(d, DCM_SourceInstanceSequence, s);
   if (d.putAndInsertUint32(DCM_EncapsulatedDocumentLength, static_cast<Uint32>(length)).bad() ||
       d.putAndInsertUint8Array(DCM_EncapsulatedDocument, reinterpret_cast<const Uint8*>(pdf.data()),
                                static_cast<unsigned long>(pdf.size()))

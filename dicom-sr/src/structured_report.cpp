@@ -28,6 +28,9 @@ void check(const OFCondition& status, const std::string& what) {
   if (status.bad()) throw DicomError("cannot build the SR (" + what + "): " + status.text());
 }
 
+// The item OHIF's SR viewport and Cornerstone's adapters read as a group's label.
+const Code kComment{"121106", "DCM", "Comment"};
+
 DSRCodedEntryValue coded(const Code& code) {
   return DSRCodedEntryValue(code.value.c_str(), code.scheme.c_str(), code.meaning.c_str());
 }
@@ -81,13 +84,13 @@ void addParameterGroup(TID1500_MeasurementReport& report, const ReportInput& in,
   // The parameter's abbreviation: OHIF's first text line and a loaded tool's label, with its
   // name where the NUM's concept does not say it ("Cobb angle" for six of them).
   const auto concept = conceptOf(value.id);
-  check(group.addQualitativeEvaluation(coded({"121106", "DCM", "Comment"}),
+  check(group.addQualitativeEvaluation(coded(kComment),
                                        concept.meaning == info.name ? key : key + " " + std::string(info.name)),
         "comment " + key);
   const bool calibrated = in.measurement.calibration.calibrated();
   const CID7181_AbstractMultiDimensionalImageModelComponentUnits unit(coded(unitOf(info.unit, calibrated)));
   const TID1500_MeasurementReport::TID1501_Measurements::MeasurementValue measured(number(*value.value, value.id), unit);
-  check(group.addMeasurement(CID7469_GenericIntensityAndSizeMeasurements(coded(conceptOf(value.id))), measured),
+  check(group.addMeasurement(CID7469_GenericIntensityAndSizeMeasurements(coded(concept)), measured),
         "measurement " + key);
   auto& measurement = group.getMeasurement();
   check(measurement.setEquivalentMeaningOfConceptName(std::string(info.name)), "meaning " + key);
@@ -116,7 +119,7 @@ void addLandmarkGroup(TID1500_MeasurementReport& report, const ReportInput& in, 
   check(group.setTrackingUniqueIdentifier(core::uidFromKey(uids.instance + "/tracking/landmarks")), "landmark UID");
   check(group.addFindingSite(coded({"421060004", "SCT", "Spine"})), "landmark finding site");
   // OHIF's title line for the points (it lists the first few landmarks' uncertainties under it).
-  check(group.addQualitativeEvaluation(coded({"121106", "DCM", "Comment"}), "Landmarks (localisation uncertainty)"),
+  check(group.addQualitativeEvaluation(coded(kComment), "Landmarks (localisation uncertainty)"),
         "landmark comment");
   const CID7181_AbstractMultiDimensionalImageModelComponentUnits mm(coded({"mm", "UCUM", "millimeter"}));
   // TID 300 needs a value: without a model spread the uncertainty is written as 0 and this

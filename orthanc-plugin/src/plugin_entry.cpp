@@ -500,7 +500,8 @@ OrthancPluginErrorCode ohif(OrthancPluginRestOutput* output, const char*, const 
       return OrthancPluginErrorCode_Success;
     }
     const auto file = viewer->resolve(relative);
-    std::ifstream in(file ? file->path : std::filesystem::path(), std::ios::binary);
+    std::ifstream in;
+    if (file) in.open(file->path, std::ios::binary);
     if (!file || !in) {
       answerError(output, 404, "no such file in OHIF");
       return OrthancPluginErrorCode_Success;
