@@ -3,14 +3,15 @@
 // puppeteer-core): open a study, check the film rendered, open Sagitta's SR, read what
 // Cornerstone drew (SVG groups carrying data-annotation-uid), answer "Yes" to OHIF's tracking
 // prompt and read the tools it loaded. Prints one JSON line; test_ohif.py judges it.
-// usage: node ohif_browser.js URL STUDY_UID SR_SERIES_NUMBER SCREENSHOT_PREFIX
+// usage: node ohif_browser.js URL STUDY_UID SR_SERIES_NUMBER SCREENSHOT_PREFIX SR_GROUPS TOOLS
+// (SR_GROUPS: the SR's measurement groups; TOOLS: how many of them OHIF can track as tools)
 'use strict';
 const puppeteer = require('puppeteer-core');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-  const [url, study, srSeries, shots] = process.argv.slice(2);
+  const [url, study, srSeries, shots, srGroups, trackable] = process.argv.slice(2);
   const browser = await puppeteer.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -52,18 +53,24 @@ async function main() {
       const [button] = await page.$$('xpath/.//button[normalize-space()="' + label + '"]');
       if (button) await button.click();
     }
-    let opened = false;
-    for (const thumb of await page.$$('[data-cy^="study-browser-thumbnail"]')) {
-      const text = await thumb.evaluate((e) => e.textContent);
-      if (text.includes('S:' + srSeries)) { await thumb.click({ count: 2 }); opened = true; break; }
+    // The study browser lists the series as their metadata arrives: on a busy machine the SR's
+    // thumbnail comes after the film has rendered, so wait for it instead of looking once.
+    const srThumb = await page.waitForFunction((series) => {
+      return Array.from(document.querySelectorAll('[data-cy^="study-browser-thumbnail"]'))
+        .find((e) => e.textContent.includes('S:' + series)) || null;
+    }, { timeout: 60000, polling: 500 }, srSeries).catch(() => null);
+    seen.srOpened = false;
+    if (srThumb) {
+      await srThumb.asElement().click({ count: 2 });
+      seen.srOpened = true;
     }
-    seen.srOpened = opened;
-    // Drawn: every annotation of the tool in Cornerstone's state has its SVG group, with text
-    // (a loaded machine renders late: wait for all of them, not for the first).
-    const allDrawn = (tools) => {
+    // Drawn: as many annotations of the tools as the SR has groups for are in Cornerstone's state,
+    // each with its SVG group and text (a loaded machine adds and renders them late: wait for all
+    // of them, not for the first ones).
+    const allDrawn = ([tools, expected]) => {
       const anns = window.cornerstoneTools.annotation.state.getAllAnnotations()
         .filter((a) => tools.includes(a.metadata.toolName));
-      return anns.length > 0 && anns.every((a) => {
+      return anns.length >= expected && anns.every((a) => {
         const g = document.querySelector('[data-annotation-uid="' + a.annotationUID + '"]');
         return g && g.textContent.trim().length > 0;
       });
@@ -71,9 +78,9 @@ async function main() {
     // OHIF's SR display draws only once its viewport has the image: when the annotations arrive
     // after the image's last render, nothing is drawn until the next one (a busy machine shows
     // it). A reader moving the mouse over the film gets the next render: so does this driver.
-    const waitDrawn = async (tools) => {
+    const waitDrawn = async (tools, expected) => {
       for (let i = 0; i < 90; i++) {
-        if (await page.evaluate(allDrawn, tools)) return i;
+        if (await page.evaluate(allDrawn, [tools, expected])) return i;
         if (i % 5 === 4) {
           await page.mouse.move(500 + (i % 3) * 40, 400 + (i % 7) * 30, { steps: 4 });
           seen.mouseMoves = (seen.mouseMoves || 0) + 1;
@@ -82,7 +89,7 @@ async function main() {
       }
       return -1;
     };
-    seen.srDrawnAfter = await waitDrawn(['DICOMSRDisplay']);
+    seen.srDrawnAfter = await waitDrawn(['DICOMSRDisplay'], Number(srGroups));
     await sleep(500);
     seen.drawn = await page.$$eval('[data-annotation-uid]', (groups) => groups.map((g) => ({
       uid: g.getAttribute('data-annotation-uid'), text: g.textContent })));
@@ -92,11 +99,13 @@ async function main() {
                      graphics: Object.values(a.data.renderableData || {}).reduce((n, list) => n + list.length, 0) })));
     await page.screenshot({ path: shots + '-sr.png' });
     // OHIF offers to track (load) the SR's measurements as Cornerstone tools.
-    const [yes] = await page.$$('xpath/.//button[normalize-space()="Yes"]');
+    // OHIF shows the prompt once it has read the SR's tracking identifiers; wait for it too.
+    const yes = await page.waitForSelector('xpath/.//button[normalize-space()="Yes"]', { timeout: 60000 })
+      .catch(() => null);
     seen.trackingPrompt = !!yes;
     if (yes) {
       await yes.click();
-      seen.toolsDrawnAfter = await waitDrawn(['Angle', 'CobbAngle']);
+      seen.toolsDrawnAfter = await waitDrawn(['Angle', 'CobbAngle'], Number(trackable));
       await sleep(500);
       seen.tools = await page.evaluate(() => window.cornerstoneTools.annotation.state.getAllAnnotations()
         .filter((a) => a.metadata.toolName === 'Angle' || a.metadata.toolName === 'CobbAngle')

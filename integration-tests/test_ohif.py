@@ -96,7 +96,7 @@ def main():
         env = dict(os.environ, NODE_PATH=os.path.abspath(NODE_MODULES))
         shots = os.path.join(WORK, "ohif")
         run = subprocess.run(["node", os.path.join(HERE, "ohif_browser.js"), node.url, tags["StudyInstanceUID"], "9901",
-                              shots], capture_output=True, text=True, env=env, timeout=420)
+                              shots, str(len(values) + 1), str(len(COBB | ANGLE))], capture_output=True, text=True, env=env, timeout=420)
         lines = [l for l in run.stdout.splitlines() if l.startswith("{")]
         if not lines:
             check(False, "the browser driver reported (stderr: %s)" % run.stderr[-2000:])

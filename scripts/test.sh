@@ -86,6 +86,17 @@ if [ "${SAGITTA_SKIP_FUZZ:-0}" != "1" ]; then
   run_preset fuzz "$minimum_fuzz" "${required_fuzz[@]}" || status=1
 fi
 
+# A failed test's own words, last, where a CI log that keeps only its head and tail shows them:
+# the checks that failed (integration tests print "FAIL ...", GoogleTest "Failure") and timeouts.
+for preset in dev asan tsan fuzz; do
+  log="build/$preset/ctest.log"
+  [ -f "$log" ] && ! grep -qE "100% tests passed" "$log" || continue
+  echo
+  echo "== $preset: what the failed tests said"
+  grep -E "^(FAIL |[^ ]*: Failure$|Expected|  Actual|Which is|Value of)|\*\*\*(Failed|Timeout|Exception)|driver: |browser saw|Traceback|Error" "$log" \
+    | cut -c1-400 | tail -n 60 || true
+done
+
 echo
 echo "== summary"
 printf '  %s\n' "${summary[@]}"
