@@ -33,6 +33,7 @@ minimum_tsan=20
 minimum_fuzz=3
 
 summary=()
+failed_logs=()
 
 check_registered() {
   local preset=$1 minimum=$2
@@ -71,7 +72,9 @@ run_preset() {
   result=$(grep -E "tests passed, [0-9]+ tests failed" "$log" | tail -n 1 || true)
   summary+=("$preset: ${result:-no result (see $log)}")
   # ctest's own exit status decides (it is non-zero for a failed, timed-out or missing test).
-  [ "$rc" -eq 0 ] && grep -qE "100% tests passed" "$log"
+  [ "$rc" -eq 0 ] && grep -qE "100% tests passed" "$log" && return 0
+  failed_logs+=("$preset:$log")
+  return 1
 }
 
 status=0
@@ -88,11 +91,10 @@ fi
 
 # A failed test's own words, last, where a CI log that keeps only its head and tail shows them:
 # the checks that failed (integration tests print "FAIL ...", GoogleTest "Failure") and timeouts.
-for preset in dev asan tsan fuzz; do
-  log="build/$preset/ctest.log"
-  [ -f "$log" ] && ! grep -qE "100% tests passed" "$log" || continue
+for entry in "${failed_logs[@]}"; do
+  log=${entry#*:}
   echo
-  echo "== $preset: what the failed tests said"
+  echo "== ${entry%%:*}: what the failed tests said"
   grep -E "^(FAIL |[^ ]*: Failure$|Expected|  Actual|Which is|Value of)|\*\*\*(Failed|Timeout|Exception)|driver: |browser saw|Traceback|Error" "$log" \
     | cut -c1-400 | tail -n 60 || true
 done
