@@ -10,6 +10,9 @@ PACKAGES=(
   nlohmann-json3-dev libopencv-dev libdcmtk-dev libtorch-dev
   # the Orthanc plugin: SDK, server (integration tests, demo), SQLite queue, Asio workers
   orthanc orthanc-dev libsqlite3-dev libboost-system-dev python3-numpy curl
+  # several nodes on one PostgreSQL: the queue's client library, Orthanc's index and storage
+  # plugins, and the server the tests start in a temporary folder
+  libpq-dev orthanc-postgresql postgresql-15
   # JPEG 2000: Orthanc's GDCM decoder plugin (the fallback decoder) and gdcmconv for test files
   orthanc-gdcm libgdcm-tools
   # DICOMweb (STOW-RS intake in the integration tests, OHIF's data source)

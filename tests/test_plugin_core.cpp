@@ -97,11 +97,22 @@ TEST(PluginConfig, ReadsTheSectionAndRefusesBadValues) {
     }
   };
   expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Workers": 0})", "Workers");
-  // A PostgreSQL connection string is refused, not taken as a relative SQLite path.
+  // A PostgreSQL connection string is the shared queue, never a relative SQLite path.
   for (const char* database : {"postgresql://orthanc@db/sagitta", "postgres://db/sagitta", "host=db dbname=sagitta"}) {
-    expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Database": ")" + database + R"("})",
-                "looks like a PostgreSQL connection string");
+    const auto c = parsePluginConfig(R"({"Sagitta": {"ModelBundle": ")" + bundle.string() + R"(", "Database": ")" +
+                                     database + R"(", "Node": "node-a"}})");
+    EXPECT_TRUE(c.sharedQueue) << database;
+    EXPECT_EQ(c.database, database);
+    EXPECT_EQ(c.node, "node-a");
   }
+  {
+    const auto c = parsePluginConfig(R"({"HttpPort": 8142, "Sagitta": {"ModelBundle": ")" + bundle.string() + R"("}})");
+    EXPECT_FALSE(c.sharedQueue);
+    EXPECT_NE(c.node.find(":8142"), std::string::npos) << c.node;  // <hostname>:<HttpPort>
+    EXPECT_DOUBLE_EQ(c.leaseSeconds, 30.0);
+  }
+  expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "LeaseSeconds": 1})", "LeaseSeconds must be 5..3600");
+  expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Node": "a\nb"})", "Sagitta.Node must be one line");
   expectError(R"({"ModelBundle": ")" + bundle.string() + R"(", "Worker": 1})", "unknown key Sagitta.Worker");
   expectError(R"({"ModelBundle": "/nonexistent"})", "has no bundle.json");
   expectError(R"({})", "ModelBundle is required");

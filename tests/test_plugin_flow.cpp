@@ -77,8 +77,9 @@ TEST(Forwards, BackoffDoublesAttemptsAreBoundedAndRerunsSendAgain) {
   EXPECT_EQ(forwards[0].resources, (std::vector<std::string>{"sr-i1", "sc-i1"}));
   EXPECT_EQ(forwards[0].state, ForwardState::Pending);
   const double t0 = forwards[0].nextAttempt;
-  EXPECT_EQ(q.dueForwards(t0 - 1.0, 10).size(), 0U);
-  ASSERT_EQ(q.dueForwards(t0 + 1.0, 10).size(), 2U);
+  EXPECT_EQ(q.claimDueForwards(t0 - 1.0, 10).size(), 0U);
+  ASSERT_EQ(q.claimDueForwards(t0 + 1.0, 10).size(), 2U);
+  EXPECT_EQ(q.claimDueForwards(t0 + 1.0, 10).size(), 0U);  // claimed: not handed out twice
 
   const Backoff backoff{3, 10.0, 15.0};
   const auto id = forwards[0].id;
@@ -141,6 +142,40 @@ TEST(JobQueue, ReleaseReturnsAClaimWithoutCountingIt) {
   EXPECT_EQ(counts.at("done"), 0);
 }
 
+// One node on SQLite: a claim nobody renews (left by a process that stopped, or by a worker that
+// could not record its end) returns to the queue after its lease, without a restart; the claims
+// this process holds are renewed by each heartbeat; the schema carries its version.
+TEST(JobQueue, AClaimNobodyRenewsReturnsAfterItsLease) {
+  const auto path = (scratch("lease") / "q.db").string();
+  const QueueOptions solo{0, "solo", 1.0};
+  JobQueue q(path, solo);
+  EXPECT_FALSE(q.shared());
+  EXPECT_EQ(q.schemaVersion(), 2);
+  ASSERT_TRUE(q.enqueue("held", "b"));
+  ASSERT_TRUE(q.enqueue("abandoned", "b"));
+  const auto held = q.claim();
+  ASSERT_TRUE(held.has_value());
+  {
+    JobQueue gone(path, solo);  // another process's claim, never renewed
+    ASSERT_TRUE(gone.claim().has_value());
+  }
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(q.heartbeat(1, "m", 3).jobsRequeued, 0);
+  std::this_thread::sleep_for(700ms);
+  const auto sweep = q.heartbeat(1, "m", 3);
+  EXPECT_EQ(sweep.jobsRequeued, 1);  // the abandoned one; the held one was renewed each beat
+  EXPECT_EQ(q.count(JobState::Running), 1);
+  const auto again = q.claim();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->instance, "abandoned");
+  EXPECT_EQ(again->attempts, 2);
+  EXPECT_TRUE(q.finish(held->id, JobState::Done, "", {}));
+  EXPECT_FALSE(q.finish(held->id, JobState::Done, "", {}));  // finished already: nothing written
+  ASSERT_EQ(q.nodes().size(), 1U);
+  EXPECT_EQ(q.nodes()[0].name, "solo");
+  EXPECT_EQ(q.nodes()[0].running, 1);
+}
+
 bool integrityOk(const std::string& path) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return false;
@@ -181,8 +216,9 @@ TEST(JobQueue, AFullDatabaseOfUnfinishedJobsIsAClearErrorAndLeavesTheQueueIntact
     EXPECT_EQ(q.count(JobState::Queued), stored);
     EXPECT_EQ(q.prunedForRoom(), 0);
     // A finish that finds no room is rolled back whole: the job stays running (requeued at the
-    // next start), and gets no forward.
-    EXPECT_THROW(q.finish(job->id, JobState::Done, "", {big + big + big, "sr", "sc", "", {"modality:PACS"}}), QueueFull);
+    // next start), and gets no forward. (A result of many pages: the last pages may have slack.)
+    const std::string result(64 * 1024, 'r');
+    EXPECT_THROW(q.finish(job->id, JobState::Done, "", {result, "sr", "sc", "", {"modality:PACS"}}), QueueFull);
     EXPECT_EQ(q.count(JobState::Running), 1);
     EXPECT_TRUE(q.forwardsOfJob(job->id).empty());
   }

@@ -200,7 +200,7 @@ TEST(ReviewQueue, AnOlderDatabaseGainsPerRevisionForwards) {
   const auto dir = testing::scratch("review-migration");
   const auto path = (dir / "jobs.db").string();
   {
-    JobQueue q(path);  // today's schema, then the forwards table put back as it was
+    JobQueue q(path);  // today's schema, then the forwards table put back as it was (and the version, 0)
     ASSERT_TRUE(q.enqueue("film", "b"));
   }
   sqlite3* db = nullptr;
@@ -210,7 +210,8 @@ TEST(ReviewQueue, AnOlderDatabaseGainsPerRevisionForwards) {
       "REFERENCES jobs(id), destination TEXT NOT NULL, resources TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT "
       "NULL DEFAULT 0, next_attempt REAL NOT NULL, created REAL NOT NULL, updated REAL NOT NULL, orthanc_job TEXT NOT NULL "
       "DEFAULT '', reason TEXT NOT NULL DEFAULT '', UNIQUE(job_id, destination)); INSERT INTO forwards (job_id, destination, "
-      "resources, state, attempts, next_attempt, created, updated) VALUES (1, 'modality:PACS', 'sr sc', 'sent', 1, 0, 0, 0)";
+      "resources, state, attempts, next_attempt, created, updated) VALUES (1, 'modality:PACS', 'sr sc', 'sent', 1, 0, 0, 0); "
+      "PRAGMA user_version = 0";
   ASSERT_EQ(sqlite3_exec(db, old, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   sqlite3_close(db);
 

@@ -59,8 +59,13 @@ std::string tagOf(const Job& job) {
 
 AnalysisService::AnalysisService(PluginConfig config, InstanceStore& store, Logger log)
     : config_(std::move(config)), store_(store), log_(std::move(log)), router_(config_.rules) {
-  if (const auto parent = fs::path(config_.database).parent_path(); !parent.empty()) fs::create_directories(parent);
-  queue_ = std::make_unique<JobQueue>(config_.database, config_.maxDatabaseBytes);
+  if (!config_.sharedQueue) {
+    if (const auto parent = fs::path(config_.database).parent_path(); !parent.empty()) fs::create_directories(parent);
+  }
+  queue_ = std::make_unique<JobQueue>(config_.database,
+                                      QueueOptions{config_.maxDatabaseBytes, config_.node, config_.leaseSeconds});
+  // Every node reads the shared change log from a cursor of its own.
+  cursorKey_ = config_.sharedQueue ? std::string(kCursor) + ":" + config_.node : std::string(kCursor);
   models::EngineOptions options;
   options.device = config_.device;
   options.threads = config_.inferenceThreads;
@@ -72,7 +77,8 @@ AnalysisService::AnalysisService(PluginConfig config, InstanceStore& store, Logg
   log_(LogLevel::Warning, "Sagitta: model " + engine_->manifest().name + " " + engine_->manifest().version + " (sha256 " +
                               engine_->bundleSha256().substr(0, 12) + ") on " + engine_->deviceName() + ", " +
                               std::to_string(config_.workers) + " worker(s), in-memory queue " +
-                              std::to_string(config_.memoryQueue) + ", queue " + config_.database +
+                              std::to_string(config_.memoryQueue) + ", queue " + queue_->describe() +
+                              (config_.sharedQueue ? " (shared, node " + config_.node + ")" : "") +
                               (recovered > 0 ? ", " + std::to_string(recovered) + " interrupted job(s) requeued" : ""));
 }
 
@@ -121,10 +127,11 @@ void AnalysisService::start() {
   stopping_ = false;
   ready_ = std::make_unique<BoundedQueue<Prepared>>(static_cast<std::size_t>(config_.memoryQueue));
   caughtUp_ = false;
-  pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers) + 3);
+  pool_ = std::make_unique<boost::asio::thread_pool>(static_cast<std::size_t>(config_.workers) + 4);
   boost::asio::post(*pool_, [this] { feedLoop(); });
   boost::asio::post(*pool_, [this] { intakeLoop(); });
   boost::asio::post(*pool_, [this] { forwarderLoop(); });
+  boost::asio::post(*pool_, [this] { heartbeatLoop(); });
   for (int i = 0; i < config_.workers; ++i) boost::asio::post(*pool_, [this] { workerLoop(); });
 }
 
@@ -134,6 +141,10 @@ void AnalysisService::stop() {
   ready_->close();
   notify();
   onNewInstance();  // wakes the feed
+  {
+    const std::lock_guard<std::mutex> lock(feedMutex_);
+    heartbeatWake_.notify_all();
+  }
   pool_->join();
   pool_.reset();
   for (const auto& left : ready_->drain()) release(left.job);
@@ -150,8 +161,16 @@ void AnalysisService::release(const Job& job) {
 
 std::string AnalysisService::metricsText() {
   MetricsSnapshot s;
-  s.jobsByState = queue_->countByState();
-  s.forwardsByState = queue_->countForwardsByState();
+  s.node = config_.node;
+  s.queueEngine = config_.sharedQueue ? "postgresql" : "sqlite";
+  try {
+    s.jobsByState = queue_->countByState();
+    s.forwardsByState = queue_->countForwardsByState();
+    const double now = unixNow();
+    for (const auto& n : queue_->nodes()) s.nodesAlive += now - n.heartbeat <= 2.0 * config_.leaseSeconds ? 1 : 0;
+  } catch (const QueueError&) {
+    s.databaseUp = false;  // the scrape still answers: the gauges say what is known
+  }
   s.memoryQueued = static_cast<std::int64_t>(inMemory());
   s.memoryCapacity = config_.memoryQueue;
   s.model = engine_->manifest().name;
@@ -164,7 +183,7 @@ std::string AnalysisService::metricsText() {
 
 std::int64_t AnalysisService::changeLogReadTo() {
   std::int64_t value = -1;
-  const auto cursor = queue_->setting(kCursor);
+  const auto cursor = queue_->setting(cursorKey_);
   return cursor && parseCursor(*cursor, value) ? value : -1;
 }
 
@@ -174,13 +193,13 @@ bool AnalysisService::isOwnOutput(const std::string& instance) {
 }
 
 void AnalysisService::pullChanges() {
-  const auto cursor = queue_->setting(kCursor);
+  const auto cursor = queue_->setting(cursorKey_);
   std::int64_t since = 0;
   if (!cursor || !parseCursor(*cursor, since)) {
     // First start (or an unreadable cursor): the history is not analysed; from now on nothing
     // is missed.
     if (cursor) log_(LogLevel::Warning, "Sagitta: the change-log cursor was unreadable; starting from the last change");
-    queue_->setSetting(kCursor, std::to_string(store_.lastChange()));
+    queue_->setSetting(cursorKey_, std::to_string(store_.lastChange()));
     caughtUp_ = true;
     return;
   }
@@ -194,7 +213,7 @@ void AnalysisService::pullChanges() {
     const std::int64_t next = std::max(since, page.last);
     // The jobs and the cursor in one transaction: a failure leaves both, and the next pull
     // (a second later) reads the same page again.
-    if (next != since || !fresh.empty()) found += queue_->enqueueChanges(fresh, engine_->bundleSha256(), kCursor, next);
+    if (next != since || !fresh.empty()) found += queue_->enqueueChanges(fresh, engine_->bundleSha256(), cursorKey_, next);
     since = next;
     if (page.done) break;
   }
@@ -220,6 +239,47 @@ void AnalysisService::feedLoop() {
     std::unique_lock<std::mutex> lock(feedMutex_);
     feedWake_.wait_for(lock, std::chrono::seconds(1), [this] { return feedPending_ || stopping_; });
     feedPending_ = false;
+  }
+}
+
+DatabaseHealth AnalysisService::databaseHealth() const {
+  const std::lock_guard<std::mutex> lock(healthMutex_);
+  return health_;
+}
+
+void AnalysisService::heartbeat() {
+  try {
+    const auto& m = engine_->manifest();
+    const auto sweep = queue_->heartbeat(config_.workers, m.name + " " + m.version, config_.maxAttempts);
+    {
+      const std::lock_guard<std::mutex> lock(healthMutex_);
+      if (!health_.reachable) log_(LogLevel::Warning, "Sagitta: the queue database is reachable again");
+      health_ = DatabaseHealth{true, "", unixNow()};
+    }
+    metrics_.countLeases(sweep.jobsRequeued + sweep.jobsFailed, sweep.forwardsRequeued);
+    if (sweep.jobsRequeued + sweep.jobsFailed + sweep.forwardsRequeued > 0) {
+      log_(LogLevel::Warning, "Sagitta: leases expired (a node stopped): " + std::to_string(sweep.jobsRequeued) +
+                                  " job(s) queued again, " + std::to_string(sweep.jobsFailed) +
+                                  " failed (attempts spent), " + std::to_string(sweep.forwardsRequeued) +
+                                  " forward(s) to send again");
+      notify();
+    }
+  } catch (const std::exception& e) {
+    // Logged once until it is reachable again; Orthanc goes on storing, and the feed catches up.
+    const std::lock_guard<std::mutex> lock(healthMutex_);
+    if (health_.reachable) log_(LogLevel::Error, std::string("Sagitta: the queue database: ") + e.what() + "; retrying");
+    health_.reachable = false;
+    health_.error = e.what();
+  }
+}
+
+void AnalysisService::heartbeatLoop() {
+  // A third of the lease: two beats may be lost before another node takes the claims over.
+  const auto period = std::chrono::duration<double>(config_.leaseSeconds / 3.0);
+  while (!stopping_) {
+    heartbeat();
+    std::unique_lock<std::mutex> lock(feedMutex_);
+    heartbeatWake_.wait_for(lock, period, [this] { return stopping_.load(); });
   }
 }
 
@@ -439,7 +499,12 @@ void AnalysisService::analyseAndStore(Prepared& prepared) {
                                               {"writing_s", writing},
                                               {"storing_s", storing},
                                               {"queue_wait_s", waited}};
-  queue_->finish(job.id, JobState::Done, "", {json, srId, scId, timings.dump(), prepared.forward, pdfId});
+  if (!queue_->finish(job.id, JobState::Done, "", {json, srId, scId, timings.dump(), prepared.forward, pdfId})) {
+    // Its lease expired (this node lost the database for longer than Sagitta.LeaseSeconds) and
+    // another node took it over: that node records it; the outputs stored are the same objects.
+    log_(LogLevel::Warning, tagOf(job) + ": no longer this node's (lease expired); left to the node that took it over");
+    return;
+  }
   metrics_.count(Outcome::Done);
   if (!prepared.forward.empty()) notify();
   const double total = analysis.inferenceSeconds + analysis.measurementSeconds + writing + storing;

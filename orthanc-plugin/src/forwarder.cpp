@@ -52,7 +52,7 @@ int Forwarder::step(double now) {
         break;
     }
   }
-  for (const auto& f : queue_.dueForwards(now, 32)) {
+  for (const auto& f : queue_.claimDueForwards(now, 32)) {
     try {
       queue_.markSending(f.id, store_.startForward(parseDestination(f.destination), f.resources));
     } catch (const std::exception& e) {

@@ -77,6 +77,12 @@ void Metrics::count(Outcome outcome) {
   ++outcomes_[static_cast<std::size_t>(outcome)];
 }
 
+void Metrics::countLeases(std::int64_t jobs, std::int64_t forwards) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  expiredJobs_ += jobs;
+  expiredForwards_ += forwards;
+}
+
 std::int64_t Metrics::outcomes(Outcome outcome) const {
   const std::lock_guard<std::mutex> lock(mutex_);
   return outcomes_[static_cast<std::size_t>(outcome)];
@@ -90,7 +96,9 @@ std::string Metrics::render(const MetricsSnapshot& s) const {
   for (const auto& [state, n] : s.forwardsByState) {
     out << "sagitta_forwards{state=\"" << escapeLabel(state) << "\"} " << n << '\n';
   }
-  header(out, "sagitta_queue_depth", "gauge", "Jobs waiting: queued in SQLite, decoded in memory for a worker.");
+  header(out, "sagitta_queue_depth", "gauge",
+         "Jobs waiting: queued in the queue database (shared by every node on PostgreSQL), decoded in memory for a "
+         "worker of this node.");
   const auto queued = s.jobsByState.find("queued");
   out << "sagitta_queue_depth{queue=\"database\"} " << (queued == s.jobsByState.end() ? 0 : queued->second) << '\n';
   out << "sagitta_queue_depth{queue=\"memory\"} " << s.memoryQueued << '\n';
@@ -102,7 +110,18 @@ std::string Metrics::render(const MetricsSnapshot& s) const {
   out << "sagitta_model_info{model=\"" << escapeLabel(s.model) << "\",version=\"" << escapeLabel(s.version)
       << "\",sha256=\"" << escapeLabel(s.sha256) << "\",device=\"" << escapeLabel(s.device) << "\"} 1\n";
 
+  header(out, "sagitta_node_info", "gauge", "This node and the engine of its queue database.");
+  out << "sagitta_node_info{node=\"" << escapeLabel(s.node) << "\",queue=\"" << escapeLabel(s.queueEngine) << "\"} 1\n";
+  header(out, "sagitta_queue_database_up", "gauge", "1 when the queue database answered this scrape.");
+  out << "sagitta_queue_database_up " << (s.databaseUp ? 1 : 0) << '\n';
+  header(out, "sagitta_nodes_alive", "gauge", "Nodes on the queue database whose heartbeat is within two leases.");
+  out << "sagitta_nodes_alive " << s.nodesAlive << '\n';
+
   const std::lock_guard<std::mutex> lock(mutex_);
+  header(out, "sagitta_leases_expired_total", "counter",
+         "Claims of stopped nodes returned to the queue by this node's heartbeats, by kind.");
+  out << "sagitta_leases_expired_total{claim=\"job\"} " << expiredJobs_ << '\n';
+  out << "sagitta_leases_expired_total{claim=\"forward\"} " << expiredForwards_ << '\n';
   header(out, "sagitta_analyses_total", "counter", "Analysis attempts since start, by outcome.");
   for (const auto outcome : kOutcomes) {
     out << "sagitta_analyses_total{outcome=\"" << outcomeKey(outcome) << "\"} "

@@ -2,12 +2,17 @@
 #include "sagitta/plugin/plugin_config.hpp"
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <set>
 #include <type_traits>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
+
+#include "sagitta/plugin/sql_connection.hpp"
 
 namespace sagitta::plugin {
 namespace {
@@ -111,8 +116,8 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   }
   const auto& s = root.at("Sagitta");
   if (!s.is_object()) throw PluginConfigError("Sagitta must be an object");
-  refuseUnknown(s, {"Enable", "ModelBundle", "Device", "Workers", "InferenceThreads", "Database", "Outputs", "Limits", "Rules",
-                    "Forwarding", "Ohif"},
+  refuseUnknown(s, {"Enable", "ModelBundle", "Device", "Workers", "InferenceThreads", "Database", "Node", "LeaseSeconds",
+                    "Outputs", "Limits", "Rules", "Forwarding", "Ohif"},
                 "Sagitta");
   read(s, "Enable", c.enable, "Sagitta");
   read(s, "ModelBundle", c.modelBundle, "Sagitta");
@@ -120,6 +125,8 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   read(s, "Workers", c.workers, "Sagitta");
   read(s, "InferenceThreads", c.inferenceThreads, "Sagitta");
   read(s, "Database", c.database, "Sagitta");
+  read(s, "Node", c.node, "Sagitta");
+  read(s, "LeaseSeconds", c.leaseSeconds, "Sagitta");
   if (s.contains("Outputs")) {
     const auto& o = s.at("Outputs");
     if (!o.is_object()) throw PluginConfigError("Sagitta.Outputs must be an object");
@@ -193,15 +200,20 @@ PluginConfig parsePluginConfig(const std::string& fullConfiguration) {
   if (c.enable && !std::filesystem::exists(std::filesystem::path(c.modelBundle) / "bundle.json")) {
     throw PluginConfigError("Sagitta.ModelBundle " + c.modelBundle + " has no bundle.json");
   }
-  // A connection string is not a file name: taken as one, it would make a folder named
-  // "postgresql:" and a private queue per node. Refused until the shared queue exists (issue 21).
-  for (const char* scheme : {"postgresql:", "postgres:", "host=", "dbname="}) {
-    if (c.database.rfind(scheme, 0) == 0) {
-      throw PluginConfigError("Sagitta.Database looks like a PostgreSQL connection string; this version keeps its "
-                              "queue in SQLite only: give a file path (or leave it out for <StorageDirectory>/"
-                              "sagitta-jobs.db)");
-    }
+  if (!(c.leaseSeconds >= 5.0 && c.leaseSeconds <= 3600.0)) throw PluginConfigError("Sagitta.LeaseSeconds must be 5..3600");
+  if (c.node.empty()) {
+    // Unique per Orthanc process on a host, and the same after a restart (its claims are its own
+    // again at once instead of after their lease).
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "localhost");
+    int port = 8042;
+    read(root, "HttpPort", port, "configuration");
+    c.node = std::string(host) + ":" + std::to_string(port);
   }
+  if (c.node.size() > 128 || c.node.find_first_of("\r\n\t") != std::string::npos) {
+    throw PluginConfigError("Sagitta.Node must be one line of at most 128 characters");
+  }
+  c.sharedQueue = isPostgresConnectionString(c.database);
   if (c.database.empty()) {
     std::string storage = "OrthancStorage";
     read(root, "StorageDirectory", storage, "configuration");

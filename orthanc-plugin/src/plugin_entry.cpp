@@ -3,6 +3,7 @@
 // analysis service; every exception is caught before it reaches Orthanc.
 #include <orthanc/OrthancCPlugin.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -168,19 +169,44 @@ OrthancPluginErrorCode health(OrthancPluginRestOutput* output, const char*, cons
   return handle(output, request, OrthancPluginHttpMethod_Get, "GET", [&] {
     auto& q = service->queue();
     const auto& m = service->engine().manifest();
-    answerJson(output, Json{{"enabled", true},
-                            {"version", sagitta::kVersion},
-                            {"model", {{"name", m.name}, {"version", m.version}, {"sha256", service->bundleSha256()},
-                                       {"members", m.members.size()},
-                                       {"refiner", m.refiner ? Json(m.refiner->name) : Json()}}},
-                            {"device", service->engine().deviceName()},
-                            {"workers", service->config().workers},
-                            {"in_memory", service->inMemory()},
-                            {"forwards", service->queue().countForwardsByState()},
-                            {"queue", q.countByState()},
-                            {"change_log_read_to", service->changeLogReadTo()},
-                            {"pruned_for_room", q.prunedForRoom()},
-                            {"analyses_since_start", service->analysesSinceStart()}});
+    const auto& config = service->config();
+    const auto database = service->databaseHealth();
+    Json body{{"enabled", true},
+              {"version", sagitta::kVersion},
+              {"node", config.node},
+              {"model", {{"name", m.name}, {"version", m.version}, {"sha256", service->bundleSha256()},
+                         {"members", m.members.size()}, {"refiner", m.refiner ? Json(m.refiner->name) : Json()}}},
+              {"device", service->engine().deviceName()},
+              {"workers", config.workers},
+              {"in_memory", service->inMemory()},
+              {"analyses_since_start", service->analysesSinceStart()},
+              {"pruned_for_room", q.prunedForRoom()}};
+    Json queueDatabase{{"engine", config.sharedQueue ? "postgresql" : "sqlite"},
+                       {"where", q.describe()},
+                       {"lease_seconds", config.leaseSeconds},
+                       {"last_contact", database.lastContact}};
+    try {
+      // The shared queue's depth (every node's jobs), and the nodes that share it.
+      body["queue"] = q.countByState();
+      body["forwards"] = q.countForwardsByState();
+      body["change_log_read_to"] = service->changeLogReadTo();
+      const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+      Json nodes = Json::array();
+      for (const auto& n : q.nodes()) {
+        nodes.push_back(Json{{"name", n.name}, {"model", n.version}, {"workers", n.workers}, {"running", n.running},
+                             {"heartbeat_age_s", now - n.heartbeat},
+                             {"alive", now - n.heartbeat <= 2.0 * config.leaseSeconds}});
+      }
+      body["nodes"] = nodes;
+      queueDatabase["reachable"] = true;
+      queueDatabase["schema_version"] = q.schemaVersion();
+    } catch (const sagitta::plugin::QueueError& e) {
+      // Orthanc goes on storing; the feed catches up from the change log once it is back.
+      queueDatabase["reachable"] = false;
+      queueDatabase["error"] = e.what();
+    }
+    body["queue_database"] = queueDatabase;
+    answerJson(output, body, queueDatabase["reachable"].get<bool>() ? 200 : 503);
   });
 }
 

@@ -11,7 +11,9 @@
 //   workers  (N threads) infer with the one shared engine, measure, write SR and SC, store them
 //                        into the same study, record the job and its forwards in one transaction;
 //   forwarder (1 thread) sends results to the rule's destinations, retrying with backoff, and
-//                        applies the retention (Limits.RetentionDays) every few minutes.
+//                        applies the retention (Limits.RetentionDays) every few minutes;
+//   heartbeat (1 thread) renews this node's leases every third of Sagitta.LeaseSeconds, and
+//                        returns to the queue the claims of nodes that stopped renewing theirs.
 // Started on OrthancStarted, stopped on OrthancStopped; a job held in memory at stop is queued
 // again, and jobs left running by a crash are queued again at the next start.
 #pragma once
@@ -44,6 +46,13 @@
 namespace sagitta::plugin {
 
 enum class LogLevel { Info, Warning, Error };
+
+// The queue database as the last heartbeat found it.
+struct DatabaseHealth {
+  bool reachable = true;
+  std::string error;       // why not, when not
+  double lastContact = 0;  // Unix seconds of the last successful heartbeat
+};
 using Logger = std::function<void(LogLevel, const std::string&)>;
 
 class AnalysisService {
@@ -82,6 +91,9 @@ class AnalysisService {
   std::int64_t analysesSinceStart() const { return metrics_.outcomes(Outcome::Done); }
   std::size_t inMemory() const { return ready_ ? ready_->size() : 0; }
   std::string metricsText();
+  DatabaseHealth databaseHealth() const;
+  // One heartbeat now (heartbeatLoop calls it on its period).
+  void heartbeat();
   // The last change of Orthanc's log the feed has queued (-1 before its first read).
   std::int64_t changeLogReadTo();
 
@@ -98,6 +110,7 @@ class AnalysisService {
   void workerLoop();
   void forwarderLoop();
   void feedLoop();
+  void heartbeatLoop();
   void pullChanges();
   void maintain(double now);
   bool isOwnOutput(const std::string& instance);
@@ -129,6 +142,10 @@ class AnalysisService {
   std::mutex feedMutex_;
   std::condition_variable feedWake_;
   bool feedPending_ = false;
+  std::condition_variable heartbeatWake_;  // with feedMutex_
+  std::string cursorKey_;                  // the settings key of this node's change-log cursor
+  mutable std::mutex healthMutex_;
+  DatabaseHealth health_;
   bool caughtUp_ = false;            // the first pull after start (it reports what was missed)
   double nextMaintenance_ = 0.0;     // Unix seconds
   std::int64_t prunedReported_ = 0;  // prunings for room already logged

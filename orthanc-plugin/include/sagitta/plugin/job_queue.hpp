@@ -1,31 +1,24 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The durable job queue: one SQLite database in WAL mode, one job per (instance, bundle) with
-// states queued -> running -> done | skipped | failed, attempts and timestamps. Every statement
-// is prepared with bound parameters. Safe to share between threads (one connection, a mutex).
+// The durable job queue: one job per (instance, bundle) with states queued -> running -> done |
+// skipped | failed, attempts and timestamps; the forwards of its results; the reviews. Kept in
+// the embedded SQLite file (one node) or in PostgreSQL, shared by several nodes: a node claims
+// jobs and forwards under a lease it renews (heartbeat()); the claims of a node that stopped
+// renewing return to the queue when their lease expires, for any node to finish. Every
+// statement is bound. Safe to share between threads (one connection, a mutex).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
-struct sqlite3;
+#include "sagitta/plugin/sql_connection.hpp"
 
 namespace sagitta::plugin {
-
-class QueueError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// The disk, or MaxDatabaseMegabytes, is full and no finished job was left to prune.
-class QueueFull : public QueueError {
- public:
-  using QueueError::QueueError;
-};
 
 enum class JobState { Queued, Running, Done, Skipped, Failed };
 std::string jobStateKey(JobState state);
@@ -104,17 +97,49 @@ struct Backoff {
   double firstSeconds = 10.0, maxSeconds = 600.0;
 };
 
+struct QueueOptions {
+  std::int64_t maxBytes = 0;      // SQLite: > 0 caps the file's size (Limits.MaxDatabaseMegabytes)
+  std::string node = "local";     // this node's name, the owner of its claims (Sagitta.Node)
+  double leaseSeconds = 30.0;     // a claim not renewed for this long returns to the queue
+};
+
+// A node as its last heartbeat left it (the nodes table).
+struct NodeInfo {
+  std::string name, version;
+  double started = 0.0, heartbeat = 0.0;  // Unix seconds
+  int workers = 0;
+  std::int64_t running = 0;               // jobs it holds now
+};
+
+// What a heartbeat found: claims of stopped nodes returned to the queue (or failed when their
+// attempts are spent).
+struct LeaseSweep {
+  std::int64_t jobsRequeued = 0, jobsFailed = 0, forwardsRequeued = 0;
+};
+
 class JobQueue {
  public:
-  // Opens (creating) the database; throws QueueError naming the path and SQLite's reason.
-  // maxBytes > 0 caps the database's size: a write beyond it fails as a full disk would.
-  explicit JobQueue(const std::string& path, std::int64_t maxBytes = 0);
+  // Opens (creating) the database and brings its schema up to date (versioned migrations, run
+  // once under a lock however many nodes start together); throws QueueError naming the
+  // database and the reason. `database`: a SQLite path or a PostgreSQL connection string.
+  explicit JobQueue(const std::string& database, std::int64_t maxBytes = 0);
+  JobQueue(const std::string& database, QueueOptions options);
   ~JobQueue();
   JobQueue(const JobQueue&) = delete;
   JobQueue& operator=(const JobQueue&) = delete;
 
-  // Running jobs of a previous process go back to queued. Returns how many.
+  bool shared() const;                         // PostgreSQL: several nodes may use it
+  const std::string& node() const { return options_.node; }
+  std::string describe() const;                // the path, or host:port/database
+  int schemaVersion();
+
+  // The jobs this node left running when it stopped (SQLite: every running job, the file is
+  // one node's) go back to queued. Returns how many.
   int recoverInterrupted();
+  // Renews the leases of this node's claims, records the node as alive, and returns to the queue
+  // the claims whose lease expired (any node's): a job whose attempts are spent fails instead.
+  LeaseSweep heartbeat(int workers, const std::string& version, int maxAttempts);
+  std::vector<NodeInfo> nodes();
   // A requested analysis: a new job, or nothing when (instance, bundle) already has one. force: a
   // finished job is queued again (a rerun). Returns true when a job was queued.
   bool enqueue(const std::string& instance, const std::string& bundle, bool force = false);
@@ -124,11 +149,12 @@ class JobQueue {
   // happen or neither does. Returns how many were queued.
   int enqueueChanges(const std::vector<std::string>& instances, const std::string& bundle, const std::string& cursorKey,
                      std::int64_t cursor);
-  // The oldest queued job, now running (attempts + 1).
+  // The oldest queued job, now running (attempts + 1), held by this node under a lease.
   std::optional<Job> claim();
   // One transaction: the job's final state and, when done, a forward of its outputs to each
-  // destination (a rerun sends again).
-  void finish(std::int64_t id, JobState state, const std::string& reason, const JobOutputs& outputs = {});
+  // destination (a rerun sends again). false: this node no longer holds the job (its lease
+  // expired and another node took it over), nothing was written.
+  bool finish(std::int64_t id, JobState state, const std::string& reason, const JobOutputs& outputs = {});
   // A claimed job nobody started (shut down while it waited in memory): queued again, the
   // attempt not counted.
   void release(std::int64_t id);
@@ -157,11 +183,12 @@ class JobQueue {
   // Reviewed jobs whose latest decision is approve or correct, reviewed at or after `since`.
   std::vector<WorklistEntry> reviewedSince(double since);
 
-  // Forwards.
-  std::vector<Forward> dueForwards(double now, int limit);  // pending, next attempt reached
-  std::vector<Forward> sendingForwards();
+  // Forwards. Pending ones whose next attempt is reached, claimed by this node for a lease (no
+  // other node gets them meanwhile); markSending or forwardFailed ends the claim.
+  std::vector<Forward> claimDueForwards(double now, int limit);
+  std::vector<Forward> sendingForwards();  // this node's (their Orthanc jobs are this node's)
   std::vector<Forward> forwardsOfJob(std::int64_t job);
-  void markSending(std::int64_t forward, const std::string& orthancJob);
+  void markSending(std::int64_t forward, const std::string& orthancJob);  // attempts + 1
   void markSent(std::int64_t forward);
   // A failed send: pending again after the backoff, or failed once the attempts are spent.
   void forwardFailed(std::int64_t forward, const std::string& reason, const Backoff& backoff);
@@ -183,8 +210,8 @@ class JobQueue {
   void setSetting(const std::string& key, const std::string& value);
 
  private:
-  void exec(const char* sql);
-  bool hasColumn(const char* table, const char* column);
+  SqlRows run(const std::string& sql, const std::vector<SqlValue>& params = {});
+  std::string heldList();  // "(1, 2)": the jobs this node holds (mutex held)
   // Runs a write; when it finds the database full, prunes the oldest finished jobs and runs it
   // again, until it succeeds or nothing is left to prune (then QueueFull). Mutex held.
   template <typename Write>
@@ -193,11 +220,13 @@ class JobQueue {
   // One transaction: at most `limit` (-1: all) finished jobs updated before `before` with no send
   // left to do, their forwards, and the job outcomes recorded before `outcomesBefore`. Mutex held.
   std::int64_t deleteFinished(double before, std::int64_t limit, double outcomesBefore);
-  void finishLocked(std::int64_t id, JobState state, const std::string& reason, const JobOutputs& outputs);
+  bool finishLocked(std::int64_t id, JobState state, const std::string& reason, const JobOutputs& outputs);
   std::int64_t prunedForRoom_ = 0;
   std::mutex mutex_;
-  sqlite3* db_ = nullptr;
-  std::string path_;
+  QueueOptions options_;
+  std::unique_ptr<SqlConnection> db_;
+  std::set<std::int64_t> held_;  // jobs this node claimed and has not finished or released
+  double started_ = 0.0;
 };
 
 }  // namespace sagitta::plugin

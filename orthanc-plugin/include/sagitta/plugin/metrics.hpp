@@ -28,6 +28,9 @@ struct MetricsSnapshot {
   std::int64_t memoryCapacity = 0;
   std::string model, version, sha256, device;
   int workers = 0;
+  std::string node, queueEngine;      // this node's name; "sqlite" or "postgresql"
+  bool databaseUp = true;             // the queue database answered this scrape
+  std::int64_t nodesAlive = 0;        // nodes whose heartbeat is within two leases
 };
 
 class Metrics {
@@ -38,6 +41,8 @@ class Metrics {
 
   void observe(Stage stage, double seconds);
   void count(Outcome outcome);
+  // Claims of stopped nodes this node's heartbeats returned to the queue.
+  void countLeases(std::int64_t jobs, std::int64_t forwards);
   std::int64_t outcomes(Outcome outcome) const;
   std::string render(const MetricsSnapshot& snapshot) const;
 
@@ -50,6 +55,7 @@ class Metrics {
   mutable std::mutex mutex_;
   std::array<Histogram, kStageCount> stages_{};
   std::array<std::int64_t, kOutcomeCount> outcomes_{};
+  std::int64_t expiredJobs_ = 0, expiredForwards_ = 0;
 };
 
 // A label value escaped as the exposition format requires (backslash, quote, newline).

@@ -33,7 +33,12 @@ struct PluginConfig {
   std::string device = "auto";
   int workers = 1;                  // analyses in parallel
   int inferenceThreads = 2;         // LibTorch intra-op threads (Orthanc's default would be 1)
-  std::string database;             // the job queue; default: <StorageDirectory>/sagitta-jobs.db
+  // The job queue: a SQLite path (default <StorageDirectory>/sagitta-jobs.db, one node) or a
+  // PostgreSQL connection string (sharedQueue: every node on it shares the queue).
+  std::string database;
+  bool sharedQueue = false;
+  std::string node;                 // Sagitta.Node; default <hostname>:<HttpPort>
+  double leaseSeconds = 30.0;       // Sagitta.LeaseSeconds: a stopped node's claims return after this
   bool writeStructuredReport = true;
   bool writeSecondaryCapture = true;
   bool writePdfReport = false;      // the one-page Encapsulated PDF for the clinic (Outputs.PdfReport)

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "queue_schema.hpp"
+
+#include <chrono>
+#include <functional>
+#include <vector>
+
+namespace sagitta::plugin {
+namespace {
+
+using Migration = std::function<void(SqlConnection&)>;
+
+bool hasColumn(SqlConnection& db, const char* table, const char* column) {
+  return db.run("SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?", {std::string(table), std::string(column)})
+             .integer(0, 0) > 0;
+}
+
+void addColumn(SqlConnection& db, const char* table, const char* column, const char* definition) {
+  if (!hasColumn(db, table, column)) {
+    db.script(std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + definition);
+  }
+}
+
+// The forwards table: one row per (job, destination, revision) so that a reviewed report is sent
+// beside the automatic one.
+constexpr const char* kSqliteForwards =
+    " (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id),"
+    " destination TEXT NOT NULL, resources TEXT NOT NULL, state TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL, created REAL NOT NULL,"
+    " updated REAL NOT NULL, orthanc_job TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
+    " revision INTEGER NOT NULL DEFAULT 0, UNIQUE(job_id, destination, revision))";
+
+// Version 1: the single-node schema as it grew before versions were kept. Each step is
+// idempotent, so a database of any earlier vintage (user_version 0) comes out the same.
+void sqliteV1(SqlConnection& db) {
+  db.script("CREATE TABLE IF NOT EXISTS jobs ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT, instance TEXT NOT NULL, bundle TEXT NOT NULL,"
+            " state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
+            " created REAL NOT NULL, updated REAL NOT NULL, result TEXT NOT NULL DEFAULT '',"
+            " sr_instance TEXT NOT NULL DEFAULT '', sc_instance TEXT NOT NULL DEFAULT '',"
+            " UNIQUE(instance, bundle));"
+            "CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id)");
+  addColumn(db, "jobs", "timings", "TEXT NOT NULL DEFAULT ''");       // per-stage timings
+  addColumn(db, "jobs", "pdf_instance", "TEXT NOT NULL DEFAULT ''");  // the PDF report
+  db.script("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  db.script(std::string("CREATE TABLE IF NOT EXISTS forwards") + kSqliteForwards);
+  if (!hasColumn(db, "forwards", "revision")) {
+    // A database from before reviews: its UNIQUE(job_id, destination) becomes per revision; a
+    // table's constraint cannot be altered in SQLite, so the table is rebuilt.
+    db.script(std::string("CREATE TABLE forwards_migrated") + kSqliteForwards +
+              "; INSERT INTO forwards_migrated (id, job_id, destination, resources, state, attempts, next_attempt, created,"
+              " updated, orthanc_job, reason) SELECT id, job_id, destination, resources, state, attempts, next_attempt,"
+              " created, updated, orthanc_job, reason FROM forwards; DROP TABLE forwards;"
+              " ALTER TABLE forwards_migrated RENAME TO forwards");
+  }
+  db.script("CREATE INDEX IF NOT EXISTS forwards_state ON forwards(state, next_attempt);"
+            "CREATE INDEX IF NOT EXISTS forwards_job ON forwards(job_id);"
+            "CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(updated);"
+            "CREATE TABLE IF NOT EXISTS pacs_jobs (id TEXT PRIMARY KEY, success INTEGER NOT NULL, at REAL NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS reviews ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id),"
+            " revision INTEGER NOT NULL, action TEXT NOT NULL, reviewer TEXT NOT NULL,"
+            " authenticated INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '', landmarks TEXT NOT NULL DEFAULT '',"
+            " parameters TEXT NOT NULL DEFAULT '', changes TEXT NOT NULL DEFAULT '[]',"
+            " sr_instance TEXT NOT NULL DEFAULT '', sc_instance TEXT NOT NULL DEFAULT '', created REAL NOT NULL,"
+            " UNIQUE(job_id, revision))");
+  addColumn(db, "reviews", "pdf_instance", "TEXT NOT NULL DEFAULT ''");
+}
+
+// Version 2: claims under a lease, and the nodes' heartbeats (the same columns as PostgreSQL's).
+void sqliteV2(SqlConnection& db) {
+  addColumn(db, "jobs", "owner", "TEXT NOT NULL DEFAULT ''");
+  addColumn(db, "jobs", "lease_until", "REAL NOT NULL DEFAULT 0");
+  addColumn(db, "forwards", "owner", "TEXT NOT NULL DEFAULT ''");
+  addColumn(db, "forwards", "lease_until", "REAL NOT NULL DEFAULT 0");
+  db.script("CREATE TABLE IF NOT EXISTS nodes (name TEXT PRIMARY KEY, version TEXT NOT NULL, started REAL NOT NULL,"
+            " heartbeat REAL NOT NULL, workers INTEGER NOT NULL)");
+}
+
+// Version 1 on PostgreSQL: the whole schema of SQLite's version 2, in PostgreSQL's types.
+void postgresV1(SqlConnection& db) {
+  db.script(
+      "CREATE TABLE jobs (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, instance TEXT NOT NULL,"
+      " bundle TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',"
+      " attempts INTEGER NOT NULL DEFAULT 0, created DOUBLE PRECISION NOT NULL, updated DOUBLE PRECISION NOT NULL,"
+      " result TEXT NOT NULL DEFAULT '', sr_instance TEXT NOT NULL DEFAULT '', sc_instance TEXT NOT NULL DEFAULT '',"
+      " timings TEXT NOT NULL DEFAULT '', pdf_instance TEXT NOT NULL DEFAULT '', owner TEXT NOT NULL DEFAULT '',"
+      " lease_until DOUBLE PRECISION NOT NULL DEFAULT 0, UNIQUE(instance, bundle));"
+      "CREATE INDEX jobs_state ON jobs(state, id);"
+      "CREATE INDEX jobs_updated ON jobs(updated);"
+      "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "CREATE TABLE forwards (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+      " job_id BIGINT NOT NULL REFERENCES jobs(id), destination TEXT NOT NULL, resources TEXT NOT NULL,"
+      " state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt DOUBLE PRECISION NOT NULL,"
+      " created DOUBLE PRECISION NOT NULL, updated DOUBLE PRECISION NOT NULL, orthanc_job TEXT NOT NULL DEFAULT '',"
+      " reason TEXT NOT NULL DEFAULT '', revision INTEGER NOT NULL DEFAULT 0, owner TEXT NOT NULL DEFAULT '',"
+      " lease_until DOUBLE PRECISION NOT NULL DEFAULT 0, UNIQUE(job_id, destination, revision));"
+      "CREATE INDEX forwards_state ON forwards(state, next_attempt);"
+      "CREATE INDEX forwards_job ON forwards(job_id);"
+      "CREATE TABLE pacs_jobs (id TEXT PRIMARY KEY, success INTEGER NOT NULL, at DOUBLE PRECISION NOT NULL);"
+      "CREATE TABLE reviews (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+      " job_id BIGINT NOT NULL REFERENCES jobs(id), revision INTEGER NOT NULL, action TEXT NOT NULL,"
+      " reviewer TEXT NOT NULL, authenticated INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '',"
+      " landmarks TEXT NOT NULL DEFAULT '', parameters TEXT NOT NULL DEFAULT '', changes TEXT NOT NULL DEFAULT '[]',"
+      " sr_instance TEXT NOT NULL DEFAULT '', sc_instance TEXT NOT NULL DEFAULT '', created DOUBLE PRECISION NOT NULL,"
+      " pdf_instance TEXT NOT NULL DEFAULT '', UNIQUE(job_id, revision));"
+      "CREATE INDEX reviews_job ON reviews(job_id);"
+      "CREATE TABLE nodes (name TEXT PRIMARY KEY, version TEXT NOT NULL, started DOUBLE PRECISION NOT NULL,"
+      " heartbeat DOUBLE PRECISION NOT NULL, workers INTEGER NOT NULL);"
+      // The worklist's "needs review" test on the result JSON (SQLite's json_* functions in
+      // job_queue.cpp): a result that is not JSON is not flagged, never an error.
+      "CREATE FUNCTION sagitta_flagged(result TEXT) RETURNS BOOLEAN LANGUAGE plpgsql IMMUTABLE AS $f$\n"
+      "DECLARE j JSONB;\n"
+      "BEGIN\n"
+      "  BEGIN j := result::JSONB; EXCEPTION WHEN others THEN RETURN FALSE; END;\n"
+      "  IF jsonb_typeof(j) <> 'object' THEN RETURN FALSE; END IF;\n"
+      "  IF jsonb_typeof(j->'withheld') = 'array' AND jsonb_array_length(j->'withheld') > 0 THEN RETURN TRUE; END IF;\n"
+      "  IF jsonb_typeof(j#>'{parameters,parameters}') = 'object' THEN\n"
+      "    RETURN EXISTS (SELECT 1 FROM jsonb_each(j#>'{parameters,parameters}') p\n"
+      "                   WHERE jsonb_typeof(p.value->'warnings') = 'array');\n"
+      "  END IF;\n"
+      "  RETURN FALSE;\n"
+      "END $f$");
+}
+
+const std::vector<Migration>& migrations(SqlDialect dialect) {
+  static const std::vector<Migration> sqlite{sqliteV1, sqliteV2};
+  static const std::vector<Migration> postgres{postgresV1};
+  return dialect == SqlDialect::Sqlite ? sqlite : postgres;
+}
+
+// Any constant shared by every Sagitta node: the advisory lock that serialises migrations.
+constexpr std::int64_t kMigrationLock = 0x5361676974746131;  // "Sagitta1"
+
+double unixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+int queueSchemaVersion(SqlConnection& db) {
+  if (db.dialect() == SqlDialect::Sqlite) return static_cast<int>(db.run("PRAGMA user_version").integer(0, 0));
+  const auto exists = db.run("SELECT to_regclass('sagitta_schema') IS NOT NULL");
+  if (exists.integer(0, 0) == 0) return 0;
+  return static_cast<int>(db.run("SELECT COALESCE(MAX(version), 0) FROM sagitta_schema").integer(0, 0));
+}
+
+int migrateQueueSchema(SqlConnection& db, const std::string& node) {
+  const auto& steps = migrations(db.dialect());
+  SqlTransaction transaction(db);  // SQLite: BEGIN IMMEDIATE is the lock
+  if (db.dialect() == SqlDialect::Postgres) {
+    // Held to the end of the transaction: a node starting meanwhile waits, then finds the work done.
+    db.run("SELECT pg_advisory_xact_lock(?)", {kMigrationLock});
+    db.script("CREATE TABLE IF NOT EXISTS sagitta_schema (version INTEGER PRIMARY KEY,"
+              " applied DOUBLE PRECISION NOT NULL, node TEXT NOT NULL)");
+  }
+  const int found = queueSchemaVersion(db);
+  if (found > static_cast<int>(steps.size())) {
+    throw QueueError("the queue database's schema is version " + std::to_string(found) + ", newer than this plugin's " +
+                     std::to_string(steps.size()) + ": upgrade this node (or point it at its own database)");
+  }
+  for (auto v = static_cast<std::size_t>(found); v < steps.size(); ++v) {
+    steps[v](db);
+    const auto version = static_cast<std::int64_t>(v + 1);
+    if (db.dialect() == SqlDialect::Sqlite) {
+      db.script("PRAGMA user_version = " + std::to_string(version));  // an integer, never text
+    } else {
+      db.run("INSERT INTO sagitta_schema (version, applied, node) VALUES (?, ?, ?)", {version, unixNow(), node});
+    }
+  }
+  transaction.commit();
+  return found;
+}
+
+}  // namespace sagitta::plugin
