@@ -10,14 +10,12 @@ usage: cluster_throughput.py SAGITTA PLUGIN BUNDLE WORKDIR [FILMS]
 """
 import glob
 import os
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration-tests"))
 from postgres_server import PostgresServer  # noqa: E402
-from sagitta_node import OrthancNode, make_studies, sop_instance_uid  # noqa: E402
-from test_cluster import spread, wait_done  # noqa: E402
+from sagitta_node import OrthancNode, make_seeds, make_studies, sop_instance_uid, spread, wait_done  # noqa: E402
 
 SAGITTA, PLUGIN, BUNDLE, WORK = sys.argv[1:5]
 FILMS = int(sys.argv[5]) if len(sys.argv) > 5 else 30
@@ -83,11 +81,7 @@ def run(label, nodes_count, films, pg):
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    seeds_dir = os.path.join(WORK, "seeds")
-    if not os.path.isdir(seeds_dir):
-        subprocess.run([SAGITTA, "phantom", "--out", seeds_dir, "--count", "3", "--seed", "2121", "--mode", "dicom",
-                        "--variety", "normal", "--quiet"], check=True)
-    seeds = [os.path.join(seeds_dir, "case_%06d.dcm" % i) for i in range(3)]
+    seeds = make_seeds(SAGITTA, WORK, 2121)
     print("| configuration | nodes | images/min | CPU s per node | PostgreSQL CPU s | CPU s per film, all |")
     print("|---|---|---|---|---|---|")
     run("sqlite-1", 1, make_studies(WORK, FILMS, "sqlite", seeds), None)

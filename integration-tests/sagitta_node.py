@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -225,3 +226,38 @@ def make_studies(workdir, count, prefix, seeds, phi=None):
         ds.save_as(path)
         paths.append(path)
     return paths
+
+
+def make_seeds(sagitta, workdir, seed, count=3):
+    """count normal DICOM phantoms (the seeds make_studies copies), made once per work folder."""
+    seeds_dir = os.path.join(workdir, "seeds")
+    paths = [os.path.join(seeds_dir, "case_%06d.dcm" % i) for i in range(count)]
+    if not all(os.path.isfile(p) for p in paths):
+        subprocess.run([sagitta, "phantom", "--out", seeds_dir, "--count", str(count), "--seed", str(seed),
+                        "--mode", "dicom", "--variety", "normal", "--quiet"], check=True)
+    return paths
+
+
+def spread(nodes, films):
+    """C-STORE films round-robin over the nodes, one storescu per node at the same time."""
+    threads = []
+    for i, node in enumerate(nodes):
+        part = films[i::len(nodes)]
+        if part:
+            threads.append(threading.Thread(target=node.store_scu, args=(part,)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def jobs_of(node, ids):
+    return [node.job_of(i) for i in ids]
+
+
+def wait_done(node, ids, timeout, what):
+    """Waits until every instance's job has ended (done, skipped or failed); returns the jobs."""
+    def done():
+        jobs = jobs_of(node, ids)
+        return jobs if all(j and j["state"] in ("done", "skipped", "failed") for j in jobs) else None
+    return node.wait_for(done, timeout, what)

@@ -14,7 +14,6 @@ and every result arrives once at the downstream PACS.
 usage: test_cluster.py SAGITTA PLUGIN BUNDLE WORKDIR
 """
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -22,7 +21,8 @@ import urllib.error
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from postgres_server import PostgresServer  # noqa: E402
-from sagitta_node import OrthancNode, make_studies, sop_instance_uid  # noqa: E402
+from sagitta_node import (OrthancNode, jobs_of, make_seeds, make_studies, sop_instance_uid,  # noqa: E402
+                          spread, wait_done)
 
 SAGITTA, PLUGIN, BUNDLE, WORK = sys.argv[1:5]
 PG_INDEX = "/usr/share/orthanc/plugins/libOrthancPostgreSQLIndex.so"
@@ -54,30 +54,6 @@ def make_node(index, pg, pacs, shared_storage):
                  "Forwarding": {"BackoffSeconds": 1, "MaxBackoffSeconds": 4, "MaxAttempts": 100},
                  "Rules": [{"Name": "spine laterals to the PACS", "Modality": ["CR", "DX"],
                             "BodyPartExamined": ["SPINE"], "Forward": ["PACS"]}]})
-
-
-def spread(nodes, films):
-    """C-STORE films round-robin over the nodes, one storescu per node at the same time."""
-    threads = []
-    for i, node in enumerate(nodes):
-        part = films[i::len(nodes)]
-        if part:
-            threads.append(threading.Thread(target=node.store_scu, args=(part,)))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-
-def jobs_of(node, ids):
-    return [node.job_of(i) for i in ids]
-
-
-def wait_done(node, ids, timeout, what):
-    def done():
-        jobs = jobs_of(node, ids)
-        return jobs if all(j and j["state"] in ("done", "skipped", "failed") for j in jobs) else None
-    return node.wait_for(done, timeout, what)
 
 
 def busy_node(query, candidates):
@@ -118,10 +94,7 @@ def check_outputs(node, pacs, ids, label):
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    seeds_dir = os.path.join(WORK, "seeds")
-    subprocess.run([SAGITTA, "phantom", "--out", seeds_dir, "--count", "3", "--seed", "2121", "--mode", "dicom",
-                    "--variety", "normal", "--quiet"], check=True)
-    seeds = [os.path.join(seeds_dir, "case_%06d.dcm" % i) for i in range(3)]
+    seeds = make_seeds(SAGITTA, WORK, 2121)
     pg = PostgresServer(os.path.join(WORK, "pg"), databases=("orthanc", "sagitta"))
     pacs = OrthancNode(os.path.join(WORK, "pacs"), None, None, aet="PACS")
     shared = os.path.join(WORK, "shared-storage")

@@ -15,7 +15,7 @@ import time
 import urllib.error
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sagitta_node import OrthancNode, make_studies, sop_instance_uid  # noqa: E402
+from sagitta_node import OrthancNode, make_seeds, make_studies, sop_instance_uid  # noqa: E402
 
 SAGITTA, PLUGIN, BUNDLE, WORK = sys.argv[1:5]
 GDCM = "/usr/share/orthanc/plugins/libOrthancGdcm.so"
@@ -62,10 +62,7 @@ def metric(text, name):
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    seeds_dir = os.path.join(WORK, "seeds")
-    subprocess.run([SAGITTA, "phantom", "--out", seeds_dir, "--count", "3", "--seed", "4242", "--mode", "dicom",
-                    "--variety", "normal", "--quiet"], check=True)
-    seeds = [os.path.join(seeds_dir, "case_%06d.dcm" % i) for i in range(3)]
+    seeds = make_seeds(SAGITTA, WORK, 4242)
 
     pacs = OrthancNode(os.path.join(WORK, "pacs"), None, None, aet="PACS")
     pacs.start()
