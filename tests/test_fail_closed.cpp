@@ -44,6 +44,18 @@ TEST(FailClosed, UncalibratedAloneIsNotAFailure) {
   EXPECT_TRUE(m[ParameterId::SVA].value.has_value());  // in px, said by the calibration note
 }
 
+TEST(FailClosed, ABrokenRhythmOfLevelsRefusesTheFilm) {
+  // A doubled or missed level mislabels every vertebra below or above it: no level-specific
+  // value can be trusted, as with centres out of order.
+  auto spine = referenceSpine();
+  pointOf(spine, LandmarkId::L3_C).up = pointOf(spine, LandmarkId::L2_C).up - 4.0;
+  auto m = measure(placeInImage(spine, kPose), Calibration::uncalibrated());
+  const auto v = applyFailClosed(m);
+  EXPECT_TRUE(v.refused);
+  ASSERT_FALSE(v.reasons.empty());
+  EXPECT_NE(v.reasons[0].find("spacing L2_C-L3_C"), std::string::npos) << v.reasons[0];
+}
+
 TEST(FailClosed, MisplacedFemoralHeadsWithholdTheHipParametersOnly) {
   auto spine = referenceSpine();
   pointOf(spine, LandmarkId::FH_A).anterior = 150;  // heads 150+ mm apart

@@ -72,6 +72,18 @@ TEST(Phantom, NormalSpinesPassTheQualityChecks) {
   EXPECT_EQ(clean, 30);
 }
 
+// The proportion checks hold on every variety's truth (fractures, listhesis, degeneration,
+// scoliosis, children): they catch a model's mislabelled levels, never a phantom's anatomy.
+TEST(Phantom, EveryVarietyKeepsTheProportionsOfRealSpines) {
+  for (int i = 0; i < 80; ++i) {
+    const auto c = generateCase(880001, i, small(128, "mixed"));
+    const auto m = core::measure(c.truth.landmarks, c.truth.image.calibration);
+    for (const auto& w : m.warnings) {
+      if (w.code == "centre_rhythm" || w.code == "endplate_proportion") ADD_FAILURE() << "case " << i << ": " << w.message;
+    }
+  }
+}
+
 // Landmarks lie on the rendered anatomy: body centres inside bright bodies, darker discs
 // between them, femoral head centres inside the (bright) heads, corners on cortical rims.
 TEST(Phantom, LandmarksLieOnTheRenderedAnatomy) {

@@ -67,6 +67,48 @@ TEST(Plausibility, InterCentreDistanceOutsideAnatomicalBounds) {
   EXPECT_NE(w->message.find("L2_C-L3_C"), std::string::npos) << w->message;
 }
 
+TEST(Plausibility, ProportionChecksNeedNoCalibration) {
+  const auto m = measure(placeInImage(referenceSpine(), kPose), Calibration::uncalibrated());
+  ASSERT_EQ(m.warnings.size(), 1U);
+  EXPECT_EQ(m.warnings[0].code, "uncalibrated");
+
+  auto spine = referenceSpine();
+  pointOf(spine, LandmarkId::L3_C).up = pointOf(spine, LandmarkId::L2_C).up - 4.0;  // a level doubled
+  const auto doubled = measure(placeInImage(spine, kPose), Calibration::uncalibrated());
+  const auto* w = findWarning(doubled, "centre_rhythm");
+  ASSERT_NE(w, nullptr);
+  EXPECT_NE(w->message.find("spacing L2_C-L3_C is 0.2 times L1_C-L2_C"), std::string::npos) << w->message;
+  EXPECT_EQ(findWarning(doubled, "centre_spacing"), nullptr);  // the mm bounds need a calibration
+}
+
+TEST(Plausibility, SpacingsMayChangeGraduallyButNotJump) {
+  // A vertebra plana beside a collapsed disc: the two spacings around L2_C shrink by a quarter
+  // against their neighbours (ratio 1.33), which real spines show; the check stays silent.
+  auto spine = referenceSpine();
+  const double l1 = pointOf(spine, LandmarkId::L1_C).up, l3 = pointOf(spine, LandmarkId::L3_C).up;
+  for (const auto id : {LandmarkId::T12_C, LandmarkId::T11_C, LandmarkId::T10_C, LandmarkId::L1_C}) {
+    pointOf(spine, id).up -= 0.25 * (l1 - l3) / 2.0;
+  }
+  EXPECT_EQ(findWarning(measure(placeInImage(spine, kPose), Calibration::uncalibrated()), "centre_rhythm"), nullptr);
+  // Skipping a level (L3_C placed at L4's height) doubles one spacing and empties the next.
+  spine = referenceSpine();
+  pointOf(spine, LandmarkId::L3_C).anterior = pointOf(spine, LandmarkId::L4_C).anterior;
+  pointOf(spine, LandmarkId::L3_C).up = pointOf(spine, LandmarkId::L4_C).up + 3.0;
+  EXPECT_NE(findWarning(measure(placeInImage(spine, kPose), Calibration::uncalibrated()), "centre_rhythm"), nullptr);
+}
+
+TEST(Plausibility, EndplateDeeperThanTwoSpacingsIsACornerMisplaced) {
+  auto spine = referenceSpine();
+  pointOf(spine, LandmarkId::L4_PS).anterior -= 60.0;  // pulled 60 mm behind the body
+  const auto m = measure(placeInImage(spine, kPose), Calibration::uncalibrated());
+  const auto* w = findWarning(m, "endplate_proportion");
+  ASSERT_NE(w, nullptr);
+  EXPECT_NE(w->message.find("endplate L4_AS-L4_PS is"), std::string::npos) << w->message;
+  EXPECT_TRUE(concerns(*w, ParameterId::L4SL));
+  EXPECT_FALSE(concerns(*w, ParameterId::SS));
+  EXPECT_EQ(findWarning(m, "centre_rhythm"), nullptr);
+}
+
 TEST(Plausibility, FemoralHeadsFarApartConcernHipParameters) {
   auto spine = referenceSpine();
   pointOf(spine, LandmarkId::FH_A).anterior = 150;

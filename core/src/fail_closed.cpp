@@ -23,7 +23,9 @@ FailClosedVerdict applyFailClosed(Measurement& m) {
   }
   const std::size_t measured = m.measuredCount();
   const bool topologyBroken = std::any_of(failed.begin(), failed.end(),
-                                          [](const QualityWarning* w) { return w->code == "centre_order"; });
+                                          [](const QualityWarning* w) {
+                                            return w->code == "centre_order" || w->code == "centre_rhythm";
+                                          });
   const bool tooMany = failed.size() > kMaxFailedChecksForPartial;
   const bool mostWithheld = 2 * withheld.size() > measured;
   if (topologyBroken || tooMany || mostWithheld) {

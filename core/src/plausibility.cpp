@@ -2,7 +2,10 @@
 #include "sagitta/core/plausibility.hpp"
 
 #include <algorithm>
+#include <array>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 namespace sagitta::core {
 namespace {
@@ -86,6 +89,67 @@ class Checker {
     checkAbove(L::C7_PS, L::C7_PI);
   }
 
+  // A missed, doubled or collapsed level shows as one spacing far from its neighbour's, in any
+  // unit: the check needs no calibration (most real films have none).
+  void checkCentreRhythm() {
+    const auto& centres = bodyCentres();
+    std::optional<double> previous;
+    for (std::size_t i = 1; i < centres.size(); ++i) {
+      if (!has(centres[i - 1]) || !has(centres[i])) {
+        previous.reset();
+        continue;
+      }
+      const double spacing = length(mm(centres[i]) - mm(centres[i - 1]));
+      if (previous && i >= 2) {
+        const double ratio = spacing / std::max(1e-9, *previous);
+        if (ratio > kMaxAdjacentSpacingRatio || ratio < 1.0 / kMaxAdjacentSpacingRatio) {
+          warn("centre_rhythm", "spacing " + key(centres[i - 1]) + "-" + key(centres[i]) + " is " +
+                                    formatNumber(ratio) + " times " + key(centres[i - 2]) + "-" + key(centres[i - 1]) +
+                                    " (adjacent spacings differ by at most " + formatNumber(kMaxAdjacentSpacingRatio) +
+                                    " times): a vertebral level missed, doubled or mislabelled",
+               {centres[i - 2], centres[i - 1], centres[i]});
+        }
+      }
+      previous = spacing;
+    }
+  }
+
+  // A body is about as deep as it and its disc are tall (Panjabi 1991, 1992: endplate depth over
+  // centre spacing 0.7-1.3 from C2 to S1): a corner pulled onto a neighbour breaks that in any unit.
+  void checkEndplateDepths() {
+    const auto& centres = bodyCentres();
+    auto index = [&](L id) { return static_cast<std::size_t>(std::find(centres.begin(), centres.end(), id) - centres.begin()); };
+    for (const auto& pair : endplatePairs()) {
+      if (!has(pair.anterior) || !has(pair.posterior)) continue;
+      std::vector<double> spacings;
+      if (pair.anterior == L::S1_A) {  // S1 has no centre: the L4-L5 spacing above it
+        if (has(L::L4_C) && has(L::L5_C)) spacings.push_back(length(mm(L::L5_C) - mm(L::L4_C)));
+      } else {
+        const std::size_t i = index(owner(pair.anterior));
+        if (i >= centres.size() || !has(centres[i])) continue;
+        if (i > 0 && has(centres[i - 1])) spacings.push_back(length(mm(centres[i]) - mm(centres[i - 1])));
+        if (i + 1 < centres.size() && has(centres[i + 1])) spacings.push_back(length(mm(centres[i + 1]) - mm(centres[i])));
+      }
+      if (spacings.empty()) continue;
+      const double spacing = (spacings.front() + spacings.back()) / 2.0;
+      const double ratio = length(mm(pair.anterior) - mm(pair.posterior)) / std::max(1e-9, spacing);
+      if (ratio < kEndplateDepthToSpacing.min || ratio > kEndplateDepthToSpacing.max) {
+        warn("endplate_proportion", "endplate " + key(pair.anterior) + "-" + key(pair.posterior) + " is " +
+                                        formatNumber(ratio) + " times the spacing of the centres beside it (anatomical " +
+                                        formatNumber(kEndplateDepthToSpacing.min) + "-" +
+                                        formatNumber(kEndplateDepthToSpacing.max) + "): a corner misplaced",
+             {pair.anterior, pair.posterior});
+      }
+    }
+  }
+
+  // The body centre of the vertebra an endplate corner belongs to (C2_AI -> C2_C, L4_AS -> L4_C).
+  static L owner(L corner) {
+    const std::string k(landmarkKey(corner));
+    const auto centre = landmarkFromKey(k.substr(0, k.find('_')) + "_C");
+    return centre ? *centre : corner;
+  }
+
   void checkDistance(const std::string& code, const std::string& what, Vec2 a, Vec2 b, DistanceBounds bounds,
                      std::vector<LandmarkId> ids) {
     const double d = length(a - b);
@@ -139,6 +203,8 @@ std::vector<QualityWarning> checkLandmarks(const LandmarkSet& landmarks, const S
   Checker checker(landmarks, frame);
   checker.checkCentreOrder();
   checker.checkCornerSides();
+  checker.checkCentreRhythm();
+  checker.checkEndplateDepths();
   if (calibration.calibrated()) {
     checker.checkDistances();
   }

@@ -7,7 +7,7 @@ namespace {
 using L = core::LandmarkId;
 using P = core::ParameterId;
 
-// Centres between two given ones are interpolated linearly (done by hand below).
+// Centres lie on lines between given ones (computed by hand below).
 constexpr std::array<Canonical, core::kLandmarkCount> kSpine{{
     {L::C2_DENS, 120, 595}, {L::C2_AI, 125, 575},  {L::C2_PI, 110, 570},  {L::C7_AI, 102, 514},
     {L::C7_PS, 85, 533},    {L::C7_PI, 86, 518},   {L::T1_AS, 110, 497},  {L::T1_PS, 90, 507},
@@ -15,13 +15,15 @@ constexpr std::array<Canonical, core::kLandmarkCount> kSpine{{
     {L::T12_AI, 70, 240},   {L::T12_PI, 40, 230},  {L::L1_AS, 66, 227},   {L::L1_PS, 30, 215},
     {L::L4_AS, 40, 90},     {L::L4_PS, 0, 90},     {L::S1_A, 40, -30},    {L::S1_P, 0, 0},
     {L::FH_A, 55, -103},    {L::FH_P, 45, -107},
-    // C2_C (125,580) to C7_C (101,525) in 5 steps of (-4.8, -11)
-    {L::C2_C, 125, 580},    {L::C3_C, 120.2, 569}, {L::C4_C, 115.4, 558}, {L::C5_C, 110.6, 547},
-    {L::C6_C, 105.8, 536},  {L::C7_C, 101, 525},
-    // T1_C (100,495) to T12_C (56,247.5) in 11 steps of (-4, -22.5)
-    {L::T1_C, 100, 495}, {L::T2_C, 96, 472.5}, {L::T3_C, 92, 450}, {L::T4_C, 88, 427.5},
-    {L::T5_C, 84, 405}, {L::T6_C, 80, 382.5}, {L::T7_C, 76, 360}, {L::T8_C, 72, 337.5},
-    {L::T9_C, 68, 315}, {L::T10_C, 64, 292.5}, {L::T11_C, 60, 270}, {L::T12_C, 56, 247.5},
+    // C2_C (125,580) to C7_C (101,525), spacings growing 8.3 -> 16.8 mm; T1_C (100,495) to L1_C
+    // (40,195) on one line, spacings growing 19.6 -> 32.4 mm: no adjacent spacings more than 1.8
+    // times apart, as in real spines (the centre_rhythm check). Only C2_C, C7_C, T1_C and L1_C
+    // enter a parameter.
+    {L::C2_C, 125, 580},    {L::C3_C, 121.7, 572.4}, {L::C4_C, 117.8, 563.4}, {L::C5_C, 113.2, 552.9},
+    {L::C6_C, 107.7, 540.4}, {L::C7_C, 101, 525},
+    {L::T1_C, 100, 495},    {L::T2_C, 96.2, 475.8},  {L::T3_C, 92.1, 455.7},  {L::T4_C, 87.9, 434.6},
+    {L::T5_C, 83.5, 412.6}, {L::T6_C, 78.9, 389.5},  {L::T7_C, 74.1, 365.4},  {L::T8_C, 69.0, 340.1},
+    {L::T9_C, 63.7, 313.7}, {L::T10_C, 58.2, 286.0}, {L::T11_C, 52.4, 257.0}, {L::T12_C, 46.3, 226.7},
     // L1_C (40,195) to L5_C (20,31) in 4 steps of (-5, -41)
     {L::L1_C, 40, 195},     {L::L2_C, 35, 154},    {L::L3_C, 30, 113},    {L::L4_C, 25, 72},
     {L::L5_C, 20, 31},

@@ -33,8 +33,16 @@ inline constexpr DistanceBounds kEndplateWidth{8.0, 75.0};           // anterior
 inline constexpr DistanceBounds kFemoralHeadSeparation{0.0, 60.0};   // FH_A to FH_P
 inline constexpr DistanceBounds kPelvicRadius{40.0, 220.0};          // HA to S1m
 
+// Scale-free proportions, checked with or without calibration (docs/MEASUREMENT.md): two
+// adjacent inter-centre spacings differ by at most this factor (a vertebra plana beside a
+// collapsed disc stays under 1.6), and each endplate's depth over the spacing of the centres
+// beside it lies in these bounds (anatomy: 0.7-1.3 from C2 to S1, Panjabi 1991 and 1992).
+inline constexpr double kMaxAdjacentSpacingRatio = 1.8;
+inline constexpr DistanceBounds kEndplateDepthToSpacing{0.45, 2.0};
+
 // Landmark-level checks: cranio-caudal order of the centres (and dens above C2, S1 below L5),
-// anterior corners anterior to posterior ones, superior corners above inferior ones, and (when
+// anterior corners anterior to posterior ones, superior corners above inferior ones, the rhythm
+// of the inter-centre spacings and each endplate's depth against them, and (when
 // calibrated) inter-centre distances, endplate widths and pelvic distances in mm.
 std::vector<QualityWarning> checkLandmarks(const LandmarkSet& landmarks, const SpineFrame& frame,
                                            const Calibration& calibration);
