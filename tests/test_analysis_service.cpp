@@ -562,7 +562,10 @@ TEST(AnalysisService, AStopReleasesWhatWaitsInMemoryAndTheNextStartFinishesIt) {
   }
   AnalysisService again(h.config, h.store, h.log);
   again.start();
-  EXPECT_TRUE(waitUntil([&] { return again.queue().count(JobState::Done) == 4; }, 240));
+  // Finished, whatever the model makes of each film (one of these four is refused by the
+  // centre_rhythm check: its C7_C is 11 mm off): Done or Skipped, never left queued.
+  EXPECT_TRUE(waitUntil(
+      [&] { return again.queue().count(JobState::Done) + again.queue().count(JobState::Skipped) == 4; }, 240));
   again.stop();
   for (const auto& film : films) EXPECT_EQ(again.queue().latestForInstance(film)->attempts, 1) << film;
 }
