@@ -3,7 +3,7 @@
 # The test command of README.md (and of CI): install, configure, build, run every test.
 #   dev preset  : Debug, warnings as errors, all unit tests
 #   asan preset : AddressSanitizer + UBSan, all unit tests (skip with SAGITTA_SKIP_ASAN=1)
-#   tsan preset : ThreadSanitizer, the plugin's queue, forwarder and service tests (the threaded
+#   tsan preset : ThreadSanitizer, the plugin's queue (SQLite and PostgreSQL), forwarder and service tests (the threaded
 #                 code; LibTorch and libgomp are not instrumented: tests/tsan.supp)
 #                 (skip with SAGITTA_SKIP_TSAN=1)
 #   fuzz preset : clang libFuzzer targets (DICOM reader, landmarks JSON, review body), 30 s each
@@ -25,7 +25,8 @@ required_dev=(integration.orthanc integration.hardening integration.forwarding i
 required_asan=(report.chain.dciodvfy-sr report.chain.pixelmed report.chain.dcmjs phantom.dicom.dciodvfy realfilms.check
                model.accuracy-guard)
 required_tsan=(AnalysisService.OurOwnOutputsAreNeverQueued AnalysisService.AFailedChangeLogReadIsRetriedNotLost
-               JobQueue.HostileTextIsDataAndConcurrentClaimsNeverShareAJob BoundedQueue.PushWaitsWhileFullAndCloseReleasesEveryone)
+               JobQueue.HostileTextIsDataAndConcurrentClaimsNeverShareAJob BoundedQueue.PushWaitsWhileFullAndCloseReleasesEveryone
+               SharedQueue.ClaimersOnThreeNodesNeverShareAJob)
 required_fuzz=(fuzz.dicom_reader fuzz.landmarks_json fuzz.review_request)
 minimum_dev=200
 minimum_asan=195
