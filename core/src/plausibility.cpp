@@ -2,10 +2,8 @@
 #include "sagitta/core/plausibility.hpp"
 
 #include <algorithm>
-#include <array>
 #include <optional>
 #include <sstream>
-#include <utility>
 
 namespace sagitta::core {
 namespace {
